@@ -1,0 +1,94 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import type { RunState } from "./commands/common.js";
+import { devCommand } from "./commands/dev.js";
+import { CfprobeError, ExitCode, errorToJson } from "./errors.js";
+import { Output, type OutputStreams } from "./output/output.js";
+import { PACKAGE_ROOT } from "./project/target.js";
+
+const COMMANDS = [devCommand];
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, "utf8")) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(state: RunState): Command {
+  const program = new Command("cfprobe")
+    .description("Develop and check Cloudflare Workers locally: offline, behind a proxy, or neither.")
+    .version(version(), "-V, --version")
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => state.streams.stdout.write(text),
+      // Parse errors are reported by main() in the same shape as every other error.
+      writeErr: () => {},
+    });
+  for (const make of COMMANDS)
+    program.addCommand(make(state).exitOverride().configureOutput(program.configureOutput()));
+  return program;
+}
+
+/**
+ * Runs cfprobe with `argv` (without node and script) and returns the exit code. This is the only
+ * place where an error becomes an exit code; nothing here calls process.exit.
+ */
+export async function main(
+  argv: string[],
+  streams: OutputStreams = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+  cwd = process.cwd(),
+): Promise<number> {
+  const state: RunState = { streams, cwd };
+  try {
+    await buildProgram(state).parseAsync(argv, { from: "user" });
+    return state.exitCode ?? ExitCode.ok;
+  } catch (error) {
+    const out =
+      state.output ??
+      new Output(streams, {
+        json: argv.includes("--json"),
+        quiet: false,
+        verbose: argv.includes("--verbose"),
+      });
+    return reportError(toCfprobeError(error), error, out, Boolean(state.logsStreamed));
+  }
+}
+
+function toCfprobeError(error: unknown): CfprobeError | undefined {
+  if (error instanceof CfprobeError) return error;
+  if (error instanceof CommanderError) {
+    if (error.exitCode === 0) return undefined;
+    return new CfprobeError("usage", error.message.replace(/^error: /, ""), ExitCode.usage, {
+      hint: "Run `cfprobe --help` or `cfprobe <command> --help` for usage.",
+    });
+  }
+  return undefined;
+}
+
+function reportError(
+  known: CfprobeError | undefined,
+  original: unknown,
+  out: Output,
+  logsStreamed: boolean,
+): number {
+  if (!known && original instanceof CommanderError) return ExitCode.ok;
+  const error =
+    known ??
+    new CfprobeError(
+      "internal",
+      `Unexpected failure: ${(original as Error)?.message ?? String(original)}`,
+      ExitCode.internal,
+      {
+        hint: "Run again with --verbose for the stack trace, and report it if it persists.",
+      },
+    );
+  if (out.json) {
+    out.resultJson({ ok: false, error: errorToJson(error) }, false);
+  } else if (error.code !== "interrupted") {
+    if (!logsStreamed) for (const line of error.details) out.log(out.logStyle.dim(`  ${line}`));
+    out.error(error.message);
+    if (error.hint) out.log(`${out.logStyle.cyan("hint:")} ${error.hint}`);
+  }
+  if (out.verbose && original instanceof Error && original.stack) out.log(out.logStyle.gray(original.stack));
+  return error.exitCode;
+}

@@ -1,0 +1,247 @@
+import { createRequire } from "node:module";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa, type ResultPromise } from "execa";
+import { request } from "undici";
+import { runtimeError } from "../errors.js";
+import type { WorkerTarget } from "../project/target.js";
+import { classifyStartupFailure, type FailureCause, stripAnsi } from "./classify.js";
+import { assertPortFree, findFreePort, LOOPBACK, waitUntilPortFree } from "./ports.js";
+import { readProcStat, stopProcessGroup } from "./processes.js";
+import { type ReclaimedRun, reclaimOrphanedRuns, removeRunRecord, writeRunRecord } from "./records.js";
+
+/** Quiet, offline-friendly wrangler (FACTS.md): no metrics, no error reports, no cf.json fetch. */
+export const WRANGLER_ENV = {
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_SEND_ERROR_REPORTS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+} as const;
+
+const LOG_TAIL = 30;
+
+export interface StartOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Default: `<worker>/.wrangler/state`, as wrangler. */
+  persistTo?: string;
+  /** How long to wait for the first HTTP answer. */
+  timeoutMs?: number;
+  /** Extra environment for wrangler (for example MINIFLARE_WORKERD_PATH). */
+  env?: Record<string, string>;
+  /** Every line wrangler or workerd prints, ANSI codes removed. */
+  onLog?: (line: string) => void;
+  /** Called before starting when processes left by a killed cfprobe run were stopped. */
+  onReclaimed?: (runs: ReclaimedRun[]) => void;
+  /** Aborting stops the start and everything it spawned. */
+  signal?: AbortSignal;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+}
+
+export interface RunningWorker {
+  target: WorkerTarget;
+  url: string;
+  port: number;
+  /** wrangler's pid, also the process group of everything it started. */
+  pid: number;
+  persistTo: string;
+  /** Resolves when wrangler exits, for whatever reason. */
+  exited: Promise<ExitInfo>;
+  /** The last lines of the log. */
+  logTail(): string[];
+  /** Stops the whole process group and waits until the port is free. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Failure to start, with the classified cause and the last lines of the log. */
+export interface StartFailure {
+  cause: FailureCause;
+  logTail: string[];
+  exit?: ExitInfo;
+}
+
+export function defaultPersistTo(target: WorkerTarget): string {
+  return path.join(target.dir, ".wrangler", "state");
+}
+
+export function wranglerBin(): string {
+  const require = createRequire(import.meta.url);
+  return path.join(path.dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+}
+
+/**
+ * Starts `wrangler dev --local` for a worker in its own process group, waits until it answers
+ * HTTP, and hands back a handle whose stop() ends every process it started.
+ */
+export async function startWorker(target: WorkerTarget, options: StartOptions): Promise<RunningWorker> {
+  const reclaimed = await reclaimOrphanedRuns(target.dir);
+  if (reclaimed.length > 0) options.onReclaimed?.(reclaimed);
+
+  const port = options.port === 0 ? await findFreePort() : options.port;
+  if (options.port !== 0) await assertPortFree(port);
+  const persistTo = path.resolve(options.persistTo ?? defaultPersistTo(target));
+  const url = `http://${LOOPBACK}:${port}`;
+
+  const args = [
+    wranglerBin(),
+    "dev",
+    "--local",
+    "--config",
+    target.config.path,
+    ...(target.config.env ? ["--env", target.config.env] : []),
+    "--persist-to",
+    persistTo,
+    "--ip",
+    LOOPBACK,
+    "--port",
+    String(port),
+    "--show-interactive-dev-session=false",
+  ];
+  const child = execa(process.execPath, args, {
+    cwd: target.dir,
+    env: { ...WRANGLER_ENV, ...options.env },
+    detached: true,
+    cleanup: false,
+    buffer: false,
+    reject: false,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const pid = child.pid;
+  if (pid === undefined) {
+    await child;
+    throw runtimeError("wrangler-spawn-failed", "Could not start wrangler.", {
+      hint: "Reinstall cfprobe's dependencies with `npm ci`.",
+    });
+  }
+
+  const tail: string[] = [];
+  const onLine = (raw: string) => {
+    const line = stripAnsi(raw);
+    tail.push(line);
+    if (tail.length > LOG_TAIL) tail.shift();
+    options.onLog?.(line);
+  };
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", onLine);
+  }
+  const exited = waitForExit(child);
+
+  const leader = readProcStat(pid);
+  const self = readProcStat(process.pid);
+  const recordFile = writeRunRecord(target.dir, {
+    ownerPid: process.pid,
+    ownerStartTime: self?.startTime ?? 0,
+    pgid: pid,
+    leaderStartTime: leader?.startTime ?? 0,
+    port,
+    persistTo,
+    startedAt: new Date().toISOString(),
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await stopProcessGroup(pid);
+      await exited;
+      await waitUntilPortFree(port, 5000);
+      removeRunRecord(recordFile);
+    })();
+    return stopping;
+  };
+
+  const outcome = await waitUntilReady(url, exited, options.timeoutMs ?? 60_000, options.signal);
+  if (outcome.kind !== "ready") {
+    await stop();
+    const lines = [...tail];
+    if (outcome.kind === "aborted") throw options.signal?.reason ?? new Error("aborted");
+    const classified = classifyStartupFailure(lines);
+    const timeoutS = Math.round((options.timeoutMs ?? 60_000) / 1000);
+    const cause: FailureCause =
+      outcome.kind === "timeout" && classified.kind === "unknown"
+        ? { ...classified, summary: `The worker did not answer HTTP within ${timeoutS} s.` }
+        : classified;
+    const failure: StartFailure = {
+      cause,
+      logTail: lines,
+      ...(outcome.kind === "exited" ? { exit: outcome.exit } : {}),
+    };
+    throw runtimeError(
+      outcome.kind === "exited" ? "worker-start-failed" : "worker-start-timeout",
+      `${target.label}: ${cause.summary}`,
+      {
+        hint: cause.hint ?? "Run again with --verbose to see wrangler's whole log.",
+        details: lines,
+        data: {
+          target: target.label,
+          cause,
+          exit: failure.exit ?? null,
+          timedOut: outcome.kind === "timeout",
+        },
+      },
+    );
+  }
+
+  return { target, url, port, pid, persistTo, exited, logTail: () => [...tail], stop };
+}
+
+type Readiness =
+  | { kind: "ready" }
+  | { kind: "exited"; exit: ExitInfo }
+  | { kind: "timeout" }
+  | { kind: "aborted" };
+
+/**
+ * Ready means the worker answered an HTTP request (any status): the "Ready on" log line appears
+ * before workerd has loaded the script and its wording changes between versions.
+ */
+async function waitUntilReady(
+  url: string,
+  exited: Promise<ExitInfo>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<Readiness> {
+  const deadline = Date.now() + timeoutMs;
+  let exit: ExitInfo | undefined;
+  void exited.then((info) => {
+    exit = info;
+  });
+  while (true) {
+    if (exit) return { kind: "exited", exit };
+    if (signal?.aborted) return { kind: "aborted" };
+    if (Date.now() >= deadline) return { kind: "timeout" };
+    try {
+      const response = await request(url, {
+        method: "GET",
+        headersTimeout: 2000,
+        bodyTimeout: 2000,
+        signal,
+      });
+      await response.body.dump();
+      return { kind: "ready" };
+    } catch {
+      await sleep(100);
+    }
+  }
+}
+
+/**
+ * Resolves when wrangler itself exits. Not execa's promise: that also waits for stdout and stderr
+ * to close, which never happens while an orphaned grandchild still holds them.
+ */
+function waitForExit(child: ResultPromise): Promise<ExitInfo> {
+  void child.catch(() => {});
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve({ code: child.exitCode, signal: child.signalCode });
+      return;
+    }
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+}

@@ -1,0 +1,179 @@
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  groupMembers,
+  http,
+  killGroup,
+  occupyPort,
+  portIsFree,
+  processesMentioning,
+  ROOT,
+  runCli,
+  startCli,
+} from "./helpers.js";
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function tempDir(prefix: string) {
+  const dir = mkdtempSync(path.join(tmpdir(), `cfprobe-${prefix}-`));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A private copy of the JS worker, so run records and state never touch another test's. */
+function jsWorkerCopy() {
+  const dir = tempDir("jsw");
+  cpSync(path.join(ROOT, "workers", "js-worker"), dir, {
+    recursive: true,
+    filter: (source) => !source.includes(".wrangler"),
+  });
+  return dir;
+}
+
+interface ReadyLine {
+  target: string;
+  url: string;
+  port: number;
+  pid: number;
+  persistTo: string;
+}
+
+async function startDev(args: string[]) {
+  const cli = startCli(["dev", ...args, "--json"]);
+  cleanups.push(async () => {
+    if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
+    for (const line of cli.stdoutLines) {
+      const ready = JSON.parse(line) as Partial<ReadyLine>;
+      if (ready.pid) killGroup(ready.pid);
+    }
+  });
+  const ready = JSON.parse(await cli.waitForLine(/"url"/)) as ReadyLine;
+  return { cli, ready };
+}
+
+async function counter(url: string) {
+  const response = await http(`${url}/counter`);
+  expect(response.status).toBe(200);
+  return (JSON.parse(response.body) as { count: number }).count;
+}
+
+describe("cfprobe dev js", () => {
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)("serves the worker and stops everything on %s", async (signal, expectedCode) => {
+    const persist = tempDir("state");
+    const { cli, ready } = await startDev(["js", "--port", "0", "--persist-to", persist]);
+    expect(ready).toMatchObject({ target: "js", persistTo: persist });
+    expect(ready.url).toBe(`http://127.0.0.1:${ready.port}`);
+
+    const hello = await http(`${ready.url}/`);
+    expect(hello.status).toBe(200);
+    expect(hello.body).toContain("Hello from the JavaScript worker");
+    const first = await counter(ready.url);
+    expect(await counter(ready.url)).toBe(first + 1);
+    expect(groupMembers(ready.pid).length).toBeGreaterThanOrEqual(2);
+
+    cli.child.kill(signal);
+    expect(await cli.exit()).toBe(expectedCode);
+    expect(groupMembers(ready.pid)).toEqual([]);
+    expect(processesMentioning(persist)).toEqual([]);
+    expect(await portIsFree(ready.port)).toBe(true);
+  });
+
+  it("continues the count after a restart on the same --persist-to", async () => {
+    const persist = tempDir("state");
+    const first = await startDev(["js", "--port", "0", "--persist-to", persist]);
+    await counter(first.ready.url);
+    const before = await counter(first.ready.url);
+    first.cli.child.kill("SIGINT");
+    expect(await first.cli.exit()).toBe(130);
+
+    const second = await startDev(["js", "--port", "0", "--persist-to", persist]);
+    expect(await counter(second.ready.url)).toBe(before + 1);
+    second.cli.child.kill("SIGINT");
+    expect(await second.cli.exit()).toBe(130);
+  });
+
+  it("refuses a port that is taken, names it and its holder, and starts nothing", async () => {
+    const holder = await occupyPort();
+    cleanups.push(holder.close);
+    const persist = tempDir("state");
+    const result = await runCli(["dev", "js", "--port", String(holder.port), "--persist-to", persist]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `Port ${holder.port} on 127.0.0.1 is already in use by pid ${process.pid}`,
+    );
+    expect(result.stderr).toContain("--port");
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(processesMentioning(persist)).toEqual([]);
+
+    const json = await runCli(["dev", "js", "--port", String(holder.port), "--json"]);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { code: "port-in-use" } });
+  });
+
+  it("stops the workerd children and exits 4 when wrangler dies under it", async () => {
+    const persist = tempDir("state");
+    const { cli, ready } = await startDev(["js", "--port", "0", "--persist-to", persist]);
+    process.kill(ready.pid, "SIGKILL");
+    expect(await cli.exit()).toBe(4);
+    const error = JSON.parse(cli.stdoutLines.at(-1)!);
+    expect(error).toMatchObject({
+      ok: false,
+      error: { code: "worker-crashed", data: { exit: { signal: "SIGKILL" } } },
+    });
+    expect(error.error.message).toContain("wrangler was killed by SIGKILL");
+    expect(groupMembers(ready.pid)).toEqual([]);
+    expect(await portIsFree(ready.port)).toBe(true);
+  });
+
+  it("after cfprobe itself is SIGKILLed, the next run stops what it left behind", async () => {
+    const worker = jsWorkerCopy();
+    const persist = tempDir("state");
+    const first = await startDev([worker, "--port", "0", "--persist-to", persist]);
+    first.cli.child.kill("SIGKILL");
+    await first.cli.exit();
+    expect(groupMembers(first.ready.pid).length).toBeGreaterThan(0);
+
+    const second = await startDev([worker, "--port", "0", "--persist-to", persist]);
+    expect(second.cli.stderr()).toMatch(/stopped \d+ process\(es\) left running by an earlier cfprobe/);
+    expect(groupMembers(first.ready.pid)).toEqual([]);
+    expect(await portIsFree(first.ready.port)).toBe(true);
+    second.cli.child.kill("SIGINT");
+    expect(await second.cli.exit()).toBe(130);
+    expect(groupMembers(second.ready.pid)).toEqual([]);
+  });
+});
+
+describe("cfprobe dev py (no internet)", () => {
+  it("reports the classified Pyodide download failure and leaves nothing running", async () => {
+    const persist = tempDir("state");
+    const result = await runCli(["dev", "py", "--port", "0", "--persist-to", persist, "--json"]);
+    expect(result.code).toBe(4);
+    const doc = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+    expect(doc).toMatchObject({
+      ok: false,
+      error: {
+        code: "worker-start-failed",
+        data: { cause: { kind: "pyodide-dns", host: "pyodide-capnp-bin.edgeworker.net" } },
+      },
+    });
+    expect(doc.error.hint).toContain("cfprobe diagnose-python");
+    expect(processesMentioning(persist)).toEqual([]);
+  });
+});
+
+describe("cfprobe dev, bad input", () => {
+  it("names an unknown target and exits 2 without a stack trace", async () => {
+    const result = await runCli(["dev", "no-such-worker"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Unknown target "no-such-worker"');
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+});
