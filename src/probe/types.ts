@@ -26,6 +26,8 @@ export interface StepContext {
   artifactsDir: string;
   /** Aborts when the run is interrupted or the worker crashed. */
   signal: AbortSignal;
+  /** Where the worker under test keeps its local D1 data (absent for --url without --persist-to). */
+  database?: { configPath: string; env?: string; persistTo: string };
   /** Options of the command that concern steps. */
   options: { requireBrowser: boolean; verbose: boolean };
 }
