@@ -44,7 +44,9 @@ interface DumpTable {
 
 /** Reads the schema in creation order, as `sqlite3 .dump` does. */
 function readSchema(db: SqliteDatabase): SchemaEntry[] {
-  return db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY rowid").all() as SchemaEntry[];
+  return db
+    .prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY rowid")
+    .all() as SchemaEntry[];
 }
 
 /** The runtime's tables and SQLite's own are not user data; shadow tables belong to a virtual table. */
@@ -54,7 +56,9 @@ function isUserTable(name: string, includeInternal: boolean): boolean {
 }
 
 function shadowTables(db: SqliteDatabase): Set<string> {
-  const rows = db.prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'").all();
+  const rows = db
+    .prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")
+    .all();
   return new Set((rows as { name: string }[]).map((row) => row.name));
 }
 
@@ -83,7 +87,8 @@ function describeTable(db: SqliteDatabase, entry: SchemaEntry): DumpTable {
 
 function selectedTables(db: SqliteDatabase, file: string, options: DumpOptions): string[] {
   const available = listTables(db, true);
-  if (!options.tables?.length) return available.filter((name) => isUserTable(name, Boolean(options.includeInternal)));
+  if (!options.tables?.length)
+    return available.filter((name) => isUserTable(name, Boolean(options.includeInternal)));
   for (const name of options.tables) {
     if (!available.includes(name)) {
       const shown = available.filter((table) => isUserTable(table, false));
@@ -224,5 +229,6 @@ async function writeSequences(
   } else {
     await out.write("DELETE FROM sqlite_sequence;\n");
   }
-  for (const row of rows) await out.write(`INSERT INTO sqlite_sequence VALUES(${row.map(toSqlLiteral).join(",")});\n`);
+  for (const row of rows)
+    await out.write(`INSERT INTO sqlite_sequence VALUES(${row.map(toSqlLiteral).join(",")});\n`);
 }

@@ -89,7 +89,11 @@ async function writeTable(block: RowBlock, out: ChunkedWriter, cellWidth: number
       Math.max(column.length, ...sample.map((row) => toDisplayCell(row[i]!, cellWidth).length)),
     ),
   );
-  const line = (cells: string[]) => `${cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()}\n`;
+  const line = (cells: string[]) =>
+    `${cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd()}\n`;
   const render = (row: SqlValue[]) => line(row.map((value, i) => toDisplayCell(value, widths[i]!)));
   await out.write(line(block.columns.map((column, i) => toDisplayCell(column, widths[i]!))));
   await out.write(line(widths.map((width) => "-".repeat(width))));

@@ -34,7 +34,12 @@ export function summarizeDatabase(located: LocatedDatabase): DatabaseSummary {
     db.exec("BEGIN");
     const tables = listTables(db).map((name) => ({
       name,
-      rows: Number(db.prepare(`SELECT count(*) FROM ${quoteIdentifier(name)}`).pluck().get()),
+      rows: Number(
+        db
+          .prepare(`SELECT count(*) FROM ${quoteIdentifier(name)}`)
+          .pluck()
+          .get(),
+      ),
     }));
     const internalTables = listTables(db, true).length - tables.length;
     db.exec("COMMIT");

@@ -72,7 +72,9 @@ export function pickDatabase(state: D1State, name: string | undefined, configPat
         present.length === 0
           ? `${configPath} declares no D1 database and ${state.dir} holds none.`
           : `${configPath} declares ${present.length} D1 databases (${known}); name one.`,
-        { hint: "Pass a binding or database_name, for example `cfprobe db dump DB`; `cfprobe db ls` lists them." },
+        {
+          hint: "Pass a binding or database_name, for example `cfprobe db dump DB`; `cfprobe db ls` lists them.",
+        },
       );
     }
     found = present[0];

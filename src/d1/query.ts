@@ -82,9 +82,13 @@ function queryError(file: string, sql: string, error: unknown) {
   const code = (error as { code?: string }).code;
   const message = (error as Error).message;
   if (code?.startsWith("SQLITE_READONLY")) {
-    return usageError("d1-read-only", `cfprobe db query is read-only; SQLite refused to write to ${file}: ${message}.`, {
-      hint: "Change data through the worker, or with `wrangler d1 execute --local`.",
-    });
+    return usageError(
+      "d1-read-only",
+      `cfprobe db query is read-only; SQLite refused to write to ${file}: ${message}.`,
+      {
+        hint: "Change data through the worker, or with `wrangler d1 execute --local`.",
+      },
+    );
   }
   if (code?.startsWith("SQLITE_") || error instanceof RangeError || error instanceof TypeError) {
     return usageError("d1-sql-error", `The query failed on ${file}: ${message}.`, {

@@ -12,7 +12,8 @@ const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 
 export function toJsonValue(value: SqlValue): JsonValue {
   if (value === null) return null;
-  if (typeof value === "bigint") return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value.toString();
+  if (typeof value === "bigint")
+    return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value.toString();
   if (typeof value === "number") return Number.isFinite(value) ? value : { $real: String(value) };
   if (typeof value === "string") return value;
   return { $base64: value.toString("base64") };
@@ -72,7 +73,8 @@ export function toDisplayCell(value: SqlValue, width: number): string {
   let text: string;
   if (value === null) text = "NULL";
   else if (Buffer.isBuffer(value)) text = `x'${value.toString("hex")}'`;
-  else if (typeof value === "string") text = value.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  else if (typeof value === "string")
+    text = value.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
   else text = String(value);
   return text.length > width ? `${text.slice(0, Math.max(0, width - 1))}…` : text;
 }
