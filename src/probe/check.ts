@@ -94,7 +94,7 @@ export async function checkTarget(
     const session: WorkerSession = {
       baseUrl: () => current.url,
       crashed,
-      database: { configPath: target.config.path, env: target.config.env, persistTo },
+      database: { target, persistTo },
       restart: async () => {
         restarting = true;
         try {
@@ -166,13 +166,7 @@ export async function checkUrl(
     baseUrl: () => baseUrl,
     crashed: new Promise(() => {}),
     ...(options.persistTo && options.target
-      ? {
-          database: {
-            configPath: options.target.config.path,
-            env: options.target.config.env,
-            persistTo: options.persistTo,
-          },
-        }
+      ? { database: { target: options.target, persistTo: options.persistTo } }
       : {}),
   };
   const run = await runSuite(suite, session, options);

@@ -1,4 +1,5 @@
 import { CfprobeError } from "../errors.js";
+import { runDbStep } from "./steps/db.js";
 import { runRequestStep } from "./steps/request.js";
 import type { Check, Step, Suite } from "./suite.js";
 import { substitute, TemplateError } from "./template.js";
@@ -106,7 +107,7 @@ async function runStep(step: Step, session: WorkerSession, ctx: StepContext): Pr
         await session.restart(ctx.signal);
         return { status: "pass" };
       case "db":
-        return { status: "skip", message: "db steps are not available yet." };
+        return await runDbStep(substitute(step, ctx.vars) as typeof step, ctx);
     }
   } catch (error) {
     if (error instanceof TemplateError) return { status: "fail", message: error.message };
