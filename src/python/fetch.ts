@@ -4,7 +4,6 @@
  */
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { Transform } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Dispatcher, EnvHttpProxyAgent, request } from "undici";
 import { CfprobeError, ExitCode } from "../errors.js";
@@ -87,6 +86,7 @@ async function downloadOnce(
       signal: options.signal,
     });
   } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
     throw classifyTransportError(error, file, options.env);
   }
   if (response.statusCode !== 200) {
@@ -105,17 +105,18 @@ async function downloadOnce(
   const total = Number(response.headers["content-length"]) || undefined;
   const hash = createHash("sha256");
   let received = 0;
-  const measure = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
+  const body = response.body;
+  async function* measured() {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
       hash.update(chunk);
       received += chunk.length;
       options.onProgress?.(file, received, total);
-      done(null, chunk);
-    },
-  });
+      yield chunk;
+    }
+  }
   let integrity = "";
   try {
-    await writeAtomically(destination, response.body.pipe(measure), async () => {
+    await writeAtomically(destination, measured(), async () => {
       if (total !== undefined && received !== total) {
         throw new RetryableError(`connection closed after ${received} of ${total} bytes`);
       }
@@ -134,6 +135,7 @@ async function downloadOnce(
     });
   } catch (error) {
     if (error instanceof CfprobeError || error instanceof RetryableError) throw error;
+    if (options.signal?.aborted) throw options.signal.reason;
     throw classifyTransportError(error, file, options.env);
   }
   return {
@@ -147,9 +149,6 @@ async function downloadOnce(
 
 /** Proxy refusals are final and explained; other transport failures are worth another try. */
 function classifyTransportError(error: unknown, file: PyodideFile, env: NodeJS.ProcessEnv): Error {
-  if ((error as Error)?.name === "AbortError" || (error as { code?: string })?.code === "ABORT_ERR") {
-    return error as Error;
-  }
   const message = describeError(error);
   const proxyStatus = /Proxy response \((\d{3})\)|Proxy Authentication Required \((\d{3})\)/.exec(message);
   if (proxyStatus) {
