@@ -142,7 +142,10 @@ describe("browser steps against the JavaScript worker", () => {
   });
 
   it("fails a page the worker answers with 404", async () => {
-    const outcome = await runBrowserStep(step({ path: "/nope", actions: [{ expectText: "x" }] }), context(worker.url));
+    const outcome = await runBrowserStep(
+      step({ path: "/nope", actions: [{ expectText: "x" }] }),
+      context(worker.url),
+    );
     expect(outcome).toMatchObject({ status: "fail", message: expect.stringContaining("answered 404") });
     expect(outcome.actual).toContain("Not found: /nope");
   });
@@ -221,7 +224,9 @@ describe("browser steps against broken workers", () => {
       message: expect.stringMatching(/expectNoScript \(action 6\) on .*\/form: an injected script ran/),
     });
     expect(String(outcome.actual)).toContain("__cfprobeInjected");
-    expect(readFileSync(outcome.artifacts!.html!, "utf8")).toContain("<script>window.__cfprobeInjected=1</script>");
+    expect(readFileSync(outcome.artifacts!.html!, "utf8")).toContain(
+      "<script>window.__cfprobeInjected=1</script>",
+    );
     expect(leftovers()).toEqual({ processes: [], profiles: [] });
   });
 

@@ -59,7 +59,11 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env, explicit?: st
   if (chosen) {
     const via = explicit ? "--chromium" : CHROMIUM_ENV;
     if (!isExecutableFile(chosen)) {
-      return { found: false, reason: `No Chromium: ${via} points at ${chosen}, which is not an executable file.`, hint };
+      return {
+        found: false,
+        reason: `No Chromium: ${via} points at ${chosen}, which is not an executable file.`,
+        hint,
+      };
     }
     return { found: true, executable: unwrapLauncherScript(chosen), via: `${via}=${chosen}` };
   }
@@ -114,7 +118,9 @@ export function unwrapLauncherScript(file: string, libRoot = "/usr/lib"): string
   if (!startsWith(real, "#!")) return real;
   const name = path.basename(file);
   const candidates = [path.join(libRoot, name, name), path.join(path.dirname(real), "chrome")];
-  return candidates.find((candidate) => isExecutableFile(candidate) && startsWith(candidate, "\x7fELF")) ?? real;
+  return (
+    candidates.find((candidate) => isExecutableFile(candidate) && startsWith(candidate, "\x7fELF")) ?? real
+  );
 }
 
 export interface LaunchedChromium {
@@ -166,7 +172,8 @@ export async function launchChromium(
     ),
     aborted(options.signal).then(() => ({ kind: "aborted" as const })),
   ]);
-  if (first.kind === "launched") return { context: first.context, userDataDir, close: () => closeWith(first.context) };
+  if (first.kind === "launched")
+    return { context: first.context, userDataDir, close: () => closeWith(first.context) };
   if (first.kind === "aborted") {
     // Stopping the processes makes the launch fail at once; one that had not spawned yet still
     // resolves later, and is closed then.

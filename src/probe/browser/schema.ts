@@ -47,9 +47,11 @@ export const ACTION_KINDS = Object.keys(ACTION_SHAPE) as Array<keyof typeof ACTI
  * reported at the exact field (`actions[2].fill.field`) instead of as "no union member matched".
  */
 export const browserActionSchema = z
-  .strictObject(Object.fromEntries(ACTION_KINDS.map((kind) => [kind, ACTION_SHAPE[kind].optional()])) as {
-    [K in keyof typeof ACTION_SHAPE]: z.ZodOptional<(typeof ACTION_SHAPE)[K]>;
-  })
+  .strictObject(
+    Object.fromEntries(ACTION_KINDS.map((kind) => [kind, ACTION_SHAPE[kind].optional()])) as {
+      [K in keyof typeof ACTION_SHAPE]: z.ZodOptional<(typeof ACTION_SHAPE)[K]>;
+    },
+  )
   .refine((action) => Object.values(action).filter((value) => value !== undefined).length === 1, {
     message: `must have exactly one of ${ACTION_KINDS.join(", ")}`,
   });
