@@ -18,6 +18,7 @@ interface Failure {
 class StepTimeout extends Error {}
 
 const ARTIFACT_TIMEOUT_MS = 5000;
+const WATCHDOG_GRACE_MS = 2000;
 const TEXT_LIMIT = 500;
 const REPORT_BINDING = "__cfprobeScriptRan";
 
@@ -135,7 +136,7 @@ class BrowserSession {
     try {
       failure = await this.bounded(this.goto(pagePath));
     } catch (error) {
-      failure = this.explain(error, where);
+      failure = this.explain(error);
     }
     for (const [index, action] of actions.entries()) {
       if (failure) break;
@@ -143,7 +144,7 @@ class BrowserSession {
       try {
         failure = await this.bounded(this.perform(action));
       } catch (error) {
-        failure = this.explain(error, where);
+        failure = this.explain(error);
       }
     }
     if (!failure) return { status: "pass" };
@@ -164,14 +165,17 @@ class BrowserSession {
     return left;
   }
 
-  /** Playwright's evaluate calls have no timeout of their own: the deadline bounds every action. */
+  /**
+   * Playwright's evaluate calls have no timeout of their own: the deadline bounds every action. The
+   * grace lets Playwright's own timeouts, which an action turns into a precise message, fire first.
+   */
   private async bounded<T>(work: Promise<T>): Promise<T> {
-    return within(work, this.remaining());
+    return within(work, this.remaining() + WATCHDOG_GRACE_MS);
   }
 
-  private explain(error: unknown, where: string): Failure {
+  private explain(error: unknown): Failure {
     if (error instanceof StepTimeout || (error as Error)?.name === "TimeoutError") {
-      return { message: `${where} did not complete within the step's timeout of ${this.timeoutS} s.` };
+      return { message: `it did not complete within the step's timeout of ${this.timeoutS} s.` };
     }
     return { message: firstLine(error) };
   }
