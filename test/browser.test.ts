@@ -166,5 +166,9 @@ describe("findChromium", () => {
 
     const unknownScript = executable(path.join(root, "bin", "my-chromium"), "#!/bin/sh\nexec something\n");
     expect(unwrapLauncherScript(unknownScript, lib)).toBe(unknownScript);
+
+    const plainLink = path.join(root, "bin", "chromium-link");
+    symlinkSync(debianBinary, plainLink);
+    expect(unwrapLauncherScript(plainLink, lib)).toBe(plainLink);
   });
 });

@@ -269,6 +269,21 @@ describe("browser steps against broken workers", () => {
   });
 });
 
+describe("with a browser that does not start", () => {
+  it("fails the step, naming the binary, and leaves nothing behind", async () => {
+    const outcome = await runBrowserStep(formRenders, context("http://127.0.0.1:9"), {
+      CFPROBE_CHROMIUM: "/bin/false",
+    });
+    expect(outcome).toMatchObject({
+      status: "fail",
+      message: expect.stringContaining(
+        "Chromium /bin/false (found through CFPROBE_CHROMIUM=/bin/false) did not start",
+      ),
+    });
+    expect(leftovers()).toEqual({ processes: [], profiles: [] });
+  });
+});
+
 describe("without a browser", () => {
   const noBrowser = { CFPROBE_CHROMIUM: path.join(scratch, "no-such-chromium"), PATH: "" };
 

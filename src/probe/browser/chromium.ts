@@ -115,11 +115,11 @@ function startsWith(file: string, magic: string): boolean {
  */
 export function unwrapLauncherScript(file: string, libRoot = "/usr/lib"): string {
   const real = realpathSync(file);
-  if (!startsWith(real, "#!")) return real;
+  if (!startsWith(real, "#!")) return file;
   const name = path.basename(file);
   const candidates = [path.join(libRoot, name, name), path.join(path.dirname(real), "chrome")];
   return (
-    candidates.find((candidate) => isExecutableFile(candidate) && startsWith(candidate, "\x7fELF")) ?? real
+    candidates.find((candidate) => isExecutableFile(candidate) && startsWith(candidate, "\x7fELF")) ?? file
   );
 }
 

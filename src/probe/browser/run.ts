@@ -75,6 +75,7 @@ export async function runBrowserStep(
   const stopOnAbort = () => void browser.close();
   ctx.signal.addEventListener("abort", stopOnAbort, { once: true });
   try {
+    ctx.signal.throwIfAborted();
     const session = await BrowserSession.open(browser.context, ctx.baseUrl, deadline, timeout);
     const outcome = await session.run(step.browser.path, step.browser.actions, ctx.artifactsDir);
     if (ctx.signal.aborted) throw ctx.signal.reason;
