@@ -60,7 +60,8 @@ async function until(condition: () => boolean) {
 }
 
 afterAll(() => {
-  process.env.TMPDIR = ORIGINAL_TMPDIR;
+  if (ORIGINAL_TMPDIR === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = ORIGINAL_TMPDIR;
   rmSync(scratch, { recursive: true, force: true });
 });
 
