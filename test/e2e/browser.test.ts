@@ -249,6 +249,32 @@ describe("browser steps against broken workers", () => {
     expect(outcome.message).toContain(`dialog alert("hi from the test")`);
   });
 
+  it("refuses requests to any origin but the worker's", async () => {
+    const outcome = await runBrowserStep(
+      step({
+        path: "/form",
+        actions: [
+          {
+            fill: {
+              field: "name",
+              value: `<img src="http://192.0.2.1/pixel.png" onerror="window.__cfprobeInjected='refused'">`,
+            },
+          },
+          { fill: { field: "message", value: "plain" } },
+          { submit: true },
+          { waitForNavigation: true },
+          { expectNoScript: true },
+        ],
+      }),
+      context(unescaped.url),
+    );
+    expect(outcome.status).toBe("fail");
+    expect(outcome.message).toContain(`__cfprobeInjected set to "refused"`);
+    expect(outcome.message).toContain(
+      "cfprobe refused the page's requests to other origins: http://192.0.2.1/pixel.png",
+    );
+  });
+
   it("fails a form without a submit button, with a screenshot and the page", async () => {
     const outcome = await runBrowserStep(
       step({

@@ -96,6 +96,8 @@ class BrowserSession {
   private navigationMark = 0;
   private readonly dialogs: string[] = [];
   private readonly markers: string[] = [];
+  /** Requests to other origins, refused: a page that needs them is reported as such. */
+  private readonly refused: string[] = [];
   /** The last field filled: `submit` sends its form. */
   private lastField?: Locator;
 
@@ -110,11 +112,14 @@ class BrowserSession {
     const origin = new URL(baseUrl).origin;
     // Only the worker under test: any other request (a CDN, an injected URL) is refused, so the
     // browser stays off the network whatever the page asks for.
-    await context.route("**/*", (route) =>
-      new URL(route.request().url()).origin === origin ? route.continue() : route.abort("blockedbyclient"),
-    );
     const page = context.pages()[0] ?? (await context.newPage());
     const session = new BrowserSession(page, baseUrl, deadline, timeoutS);
+    await context.route("**/*", (route) => {
+      const url = route.request().url();
+      if (new URL(url).origin === origin) return route.continue();
+      session.refused.push(url);
+      return route.abort("blockedbyclient");
+    });
     await context.exposeBinding(REPORT_BINDING, ({ frame }, value: string) => {
       session.markers.push(`${INJECTION_MARKER} set to ${JSON.stringify(value)} on ${frame.url()}`);
     });
@@ -152,11 +157,17 @@ class BrowserSession {
     const artifacts = await saveArtifacts(this.page, artifactsDir);
     return {
       status: "fail",
-      message: `${where} on ${this.page.url()}: ${failure.message}`,
+      message: `${where} on ${this.page.url()}: ${failure.message}${this.refusedNote()}`,
       ...(failure.expected === undefined ? {} : { expected: failure.expected }),
       ...(failure.actual === undefined ? {} : { actual: failure.actual }),
       artifacts,
     };
+  }
+
+  private refusedNote(): string {
+    if (this.refused.length === 0) return "";
+    const shown = [...new Set(this.refused)].slice(0, 3).join(", ");
+    return ` (cfprobe refused the page's requests to other origins: ${shown}${this.refused.length > 3 ? ", …" : ""})`;
   }
 
   /** Milliseconds left of the step; past the deadline nothing more is attempted. */
