@@ -50,7 +50,7 @@ export async function runBrowserStep(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<StepOutcome> {
   const { timeout } = step.browser;
-  const lookup = findChromium(env);
+  const lookup = findChromium(env, ctx.options.chromium);
   if (!lookup.found) {
     if (!ctx.options.requireBrowser) return { status: "skip", message: `${lookup.reason} ${lookup.hint}` };
     return {
