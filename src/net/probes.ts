@@ -165,7 +165,7 @@ function withSocket<S extends net.Socket>(
 function subjectOf(socket: tls.TLSSocket): string {
   const subject = socket.getPeerCertificate()?.subject as { CN?: string | string[] } | undefined;
   const name = subject?.CN;
-  return (Array.isArray(name) ? name[0] : name) ?? socket.servername ?? "the host";
+  return (Array.isArray(name) ? name[0] : name) || socket.servername || "the host";
 }
 
 export function formatSeconds(ms: number): string {
