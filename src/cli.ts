@@ -2,11 +2,12 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import type { RunState } from "./commands/common.js";
 import { devCommand } from "./commands/dev.js";
+import { diagnosePythonCommand } from "./commands/diagnose-python.js";
 import { CfprobeError, ExitCode, errorToJson } from "./errors.js";
 import { Output, type OutputStreams } from "./output/output.js";
 import { PACKAGE_ROOT } from "./project/target.js";
 
-const COMMANDS = [devCommand];
+const COMMANDS = [devCommand, diagnosePythonCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, "utf8")) as { version: string };

@@ -110,23 +110,32 @@ function dependencyCheck(target: WorkerTarget): Check {
 }
 
 /** Which required files cfprobe's cache already holds, checked against their integrity. */
-export function cacheCheck(files: RequiredFiles | undefined): Check & { complete: boolean } {
+export function cacheCheck(
+  files: RequiredFiles | undefined,
+  cacheRoot: string | undefined,
+): Check & { complete: boolean } {
   const base = { id: "cache", group: "Pyodide files", title: "local cache" };
-  if (!files) return { ...base, status: "skip", detail: "no file list to check", complete: false };
-  const states = files.files.map((file) => ({ file, state: cachedState(file.cachePath, file.integrity) }));
+  if (!files || !cacheRoot)
+    return { ...base, status: "skip", detail: "no file list to check", complete: false };
+  const states = files.files.map((file) => ({
+    file,
+    state: cachedState(path.join(cacheRoot, file.cachePath), file.integrity),
+  }));
   const valid = states.filter((entry) => entry.state === "valid");
   const corrupt = states.filter((entry) => entry.state === "mismatch");
   const complete = valid.length === files.files.length;
   const detail = complete
-    ? `all ${files.files.length} files present and valid`
-    : `${valid.length} of ${files.files.length} files present and valid${
+    ? `all ${files.files.length} files present and valid in ${cacheRoot}`
+    : `${valid.length} of ${files.files.length} files present and valid in ${cacheRoot}${
         corrupt.length ? `; integrity mismatch: ${corrupt.map((entry) => entry.file.name).join(", ")}` : ""
       }`;
   return {
     ...base,
     status: complete ? "pass" : corrupt.length ? "fail" : valid.length ? "warn" : "skip",
     detail,
-    hint: complete ? undefined : corrupt.length ? "Refill the cache with `cfprobe python fetch`." : undefined,
+    hint: complete
+      ? undefined
+      : "Fill it with `cfprobe python fetch` (through HTTPS_PROXY) or `cfprobe python import`.",
     complete,
   };
 }

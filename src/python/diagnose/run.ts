@@ -21,6 +21,8 @@ export interface DiagnoseOptions {
   signal: AbortSignal;
   /** The files the installed workerd downloads for this worker (src/python/files.ts). */
   requiredFiles: (target: WorkerTarget) => RequiredFiles | Promise<RequiredFiles>;
+  /** cfprobe's Pyodide cache for a workerd version (src/python/cache/location.ts). */
+  cacheRoot: (workerdVersion: string) => string;
   /** Extra environment for the trial's wrangler. */
   trialEnv?: Record<string, string>;
   /** wrangler's log lines during the trial. */
@@ -38,7 +40,7 @@ export async function diagnosePython(target: WorkerTarget, options: DiagnoseOpti
   const { files, filesCheck } = await loadRequiredFiles(target, options);
   const proxies = readProxyEnv(options.env);
   const config = configChecks(target);
-  const cache = cacheCheck(files);
+  const cache = cacheCheck(files, files ? options.cacheRoot(files.workerdVersion) : undefined);
   const localChecks: Check[] = [
     ...versionChecks(files),
     ...config,
