@@ -45,6 +45,7 @@ async function probeHost(host: string, url: string, context: NetworkContext): Pr
     signal: deadline.signal,
   });
   const proxy = proxyFor(new URL(url), context.proxies);
+  const port = Number(new URL(url).port || 443);
   const viaProxy = proxy
     ? headThroughProxy(url, proxy, { ...bound(PROBE_TIMEOUT_MS.proxy), ca: context.ca }).then((result) => ({
         ...result,
@@ -54,13 +55,13 @@ async function probeHost(host: string, url: string, context: NetworkContext): Pr
   const direct = (async () => {
     const dns = await resolveHost(host, bound(PROBE_TIMEOUT_MS.dns));
     if (dns.status !== "ok") return { dns };
-    const tcp = await connectTcp(host, 443, bound(PROBE_TIMEOUT_MS.tcp));
+    const tcp = await connectTcp(host, port, bound(PROBE_TIMEOUT_MS.tcp));
     if (tcp.status !== "ok") return { dns, tcp };
-    const tls = await tlsHandshake(host, 443, { ...bound(PROBE_TIMEOUT_MS.tls), ca: context.ca });
+    const tls = await tlsHandshake(host, port, { ...bound(PROBE_TIMEOUT_MS.tls), ca: context.ca });
     return { dns, tcp, tls };
   })();
   const [steps, proxied] = await Promise.all([direct, viaProxy]);
-  return { host, ...steps, ...(proxied ? { viaProxy: proxied } : {}) };
+  return { host, port, ...steps, ...(proxied ? { viaProxy: proxied } : {}) };
 }
 
 /** The checks a host report is shown as. */
@@ -86,7 +87,7 @@ export function hostChecks(report: HostReport, proxies: ProxyEnv): Check[] {
   };
   const checks = [
     check("dns", "DNS resolution", report.dns, ""),
-    check("tcp", "direct TCP to port 443", report.tcp, "skipped: no address"),
+    check("tcp", `direct TCP to port ${report.port}`, report.tcp, "skipped: no address"),
     check("tls", "TLS handshake (system trust store)", report.tls, "skipped: no connection"),
   ];
   if (report.viaProxy) {
@@ -113,8 +114,8 @@ export function timedOutProbes(reports: HostReport[]): string[] {
   for (const report of reports) {
     const steps: Array<[string, ProbeResult | undefined]> = [
       [`dns ${report.host}`, report.dns],
-      [`tcp ${report.host}:443`, report.tcp],
-      [`tls ${report.host}:443`, report.tls],
+      [`tcp ${report.host}:${report.port}`, report.tcp],
+      [`tls ${report.host}:${report.port}`, report.tls],
       [`https via proxy ${report.viaProxy?.proxy ?? ""} to ${report.host}`, report.viaProxy],
     ];
     for (const [name, probe] of steps) {

@@ -2,6 +2,8 @@ import type { ChalkInstance } from "chalk";
 import type { CheckStatus, Diagnosis } from "./types.js";
 
 const ORDER: CheckStatus[] = ["fail", "warn", "pass", "skip"];
+/** Fix steps that are shell commands get a prompt; sentences do not. */
+const COMMAND = /^(cfprobe|export|npm|npx|uv|openssl|unset)\b/;
 
 /**
  * The report in the manner of `flutter doctor`: one line per group with the worst mark of its
@@ -40,7 +42,7 @@ export function renderDiagnosis(diagnosis: Diagnosis, style: ChalkInstance): str
   );
   if (diagnosis.verdict.fix.length > 0) {
     lines.push("Fix:");
-    for (const step of diagnosis.verdict.fix) lines.push(`    ${step.startsWith("or") ? step : `$ ${step}`}`);
+    for (const step of diagnosis.verdict.fix) lines.push(`    ${COMMAND.test(step) ? `$ ${step}` : step}`);
   }
   return lines.join("\n");
 }

@@ -36,6 +36,8 @@ export interface RequiredFiles {
 /** What the network probes found for one host workerd must reach. */
 export interface HostReport {
   host: string;
+  /** 443 unless the URLs name another port (a mirror). */
+  port: number;
   dns: ProbeResult;
   tcp?: ProbeResult;
   tls?: ProbeResult;

@@ -67,8 +67,15 @@ function networkVerdict(input: VerdictInput): { ok: boolean; verdict: Verdict } 
     input.trial.status === "failed" || input.trial.status === "timeout" ? input.trial.cause : undefined;
   const report =
     input.hosts.find((host) => host.host === cause?.host) ?? input.hosts.find(blocked) ?? input.hosts[0];
-  const host = report?.host ?? cause?.host ?? "the Pyodide download host";
-  const proxyWorks = report?.viaProxy?.status === "ok";
+  if (!report) {
+    return no(
+      cause?.kind.replace(/^pyodide-/, "") ?? "unknown",
+      cause?.summary ?? "cfprobe could not tell which files workerd downloads, so it probed no host.",
+      [cause?.hint ?? "npm ci   # reinstall the pinned wrangler and workerd"],
+    );
+  }
+  const host = report.host;
+  const proxyWorks = report.viaProxy?.status === "ok";
   const proxyNote = (reason: string) =>
     proxyWorks
       ? {
@@ -78,12 +85,12 @@ function networkVerdict(input: VerdictInput): { ok: boolean; verdict: Verdict } 
         }
       : undefined;
   const proxyFailure =
-    report?.viaProxy && !proxyWorks
+    report.viaProxy && !proxyWorks
       ? `; the proxy ${input.proxy} fails too (${describe(report.viaProxy)})`
       : "";
   const withoutProxy = input.proxy ? proxyFailure : " and has no proxy configured";
   const offlineFix = [
-    ...(report?.viaProxy && !proxyWorks
+    ...(report.viaProxy && !proxyWorks
       ? [
           report.viaProxy.httpStatus === 407
             ? "export HTTPS_PROXY=http://user:password@proxy:port   # the proxy wants credentials"
@@ -96,8 +103,8 @@ function networkVerdict(input: VerdictInput): { ok: boolean; verdict: Verdict } 
     CARRY_FIX,
   ];
 
-  if (cause?.kind === "pyodide-dns" || report?.dns.status !== "ok") {
-    const dnsTimedOut = report?.dns.status === "timeout";
+  if (cause?.kind === "pyodide-dns" || report.dns.status !== "ok") {
+    const dnsTimedOut = report.dns.status === "timeout";
     const reason = dnsTimedOut ? "DNS lookups of it time out here" : "this machine cannot resolve it";
     return (
       proxyVerdict(proxyNote(reason)) ??
@@ -107,8 +114,8 @@ function networkVerdict(input: VerdictInput): { ok: boolean; verdict: Verdict } 
   if (cause?.kind === "pyodide-connect" || (report.tcp && report.tcp.status !== "ok")) {
     const how =
       report.tcp?.status === "timeout"
-        ? "connections to it on port 443 time out (workerd would hang)"
-        : `it refuses connections on port 443 (${report.tcp?.detail ?? cause?.summary})`;
+        ? `connections to it on port ${report.port} time out (workerd would hang)`
+        : `it refuses connections on port ${report.port} (${report.tcp?.detail ?? cause?.summary})`;
     const reason = `this machine resolves it but ${how}`;
     return (
       proxyVerdict(proxyNote(reason)) ??
