@@ -73,7 +73,7 @@ describe("decideVerdict", () => {
     expect(verdict.summary).toContain(
       "the proxy http://proxy:3128 fails too (the proxy answered CONNECT with HTTP 407)",
     );
-    expect(verdict.fix[0]).toContain("http://user:password@proxy:port");
+    expect(verdict.fix[0]).toContain("http://<user>:<password>@proxy:port");
   });
 
   it("DNS works but TCP hangs (a firewall): says workerd would hang", () => {

@@ -77,9 +77,12 @@ export function bypassesProxy(target: URL, noProxy: readonly string[]): boolean 
   });
 }
 
-/** `http://user:pass@proxy:3128` -> `http://***@proxy:3128`. Leaves text without credentials alone. */
+/**
+ * `http://user:pass@proxy:3128` -> `http://***@proxy:3128`. Leaves text without credentials alone,
+ * and placeholders such as `http://<user>:<password>@host` in hints.
+ */
 export function redactCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, "$1***@");
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s<>]+@/gi, "$1***@");
 }
 
 /** Replaces every secret (and URL credentials) in `text`, for anything cfprobe prints. */

@@ -93,7 +93,7 @@ export function hostChecks(report: HostReport, proxies: ProxyEnv): Check[] {
   if (report.viaProxy) {
     const proxied = check("proxy", `HTTPS through ${report.viaProxy.proxy}`, report.viaProxy, "");
     if (report.viaProxy.httpStatus === 407) {
-      proxied.hint = "Put the proxy's user and password in HTTPS_PROXY: http://user:password@host:port.";
+      proxied.hint = "Put the proxy's user and password in HTTPS_PROXY: http://<user>:<password>@host:port.";
     }
     checks.push(proxied);
   } else {

@@ -93,7 +93,7 @@ function networkVerdict(input: VerdictInput): { ok: boolean; verdict: Verdict } 
     ...(report.viaProxy && !proxyWorks
       ? [
           report.viaProxy.httpStatus === 407
-            ? "export HTTPS_PROXY=http://user:password@proxy:port   # the proxy wants credentials"
+            ? "export HTTPS_PROXY=http://<user>:<password>@proxy:port   # the proxy wants credentials"
             : "check HTTPS_PROXY: the proxy must accept CONNECT to port 443",
         ]
       : input.proxy

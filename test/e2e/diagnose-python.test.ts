@@ -1,0 +1,197 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { startHttpsTarget } from "../support/proxy-https-target.js";
+import { startTestProxy } from "../support/proxy-servers.js";
+import { processesMentioning, ROOT, runCli } from "./helpers.js";
+
+const HOST = "pyodide-capnp-bin.edgeworker.net";
+const NO_PROXY_ENV = {
+  HTTP_PROXY: "",
+  HTTPS_PROXY: "",
+  http_proxy: "",
+  https_proxy: "",
+  NO_PROXY: "",
+  no_proxy: "",
+};
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function tempDir(prefix: string) {
+  const dir = mkdtempSync(path.join(tmpdir(), `cfprobe-${prefix}-`));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A private copy of the Python worker: the trial's run records never meet another test's. */
+function pyWorkerCopy() {
+  const dir = tempDir("pyw");
+  cpSync(path.join(ROOT, "workers", "py-worker"), dir, {
+    recursive: true,
+    filter: (source) => !source.includes(".wrangler"),
+  });
+  return dir;
+}
+
+/** An empty Pyodide cache, so what another test downloaded does not change the verdict. */
+function emptyCacheEnv() {
+  return { CFPROBE_PYODIDE_CACHE: tempDir("cache") };
+}
+
+interface Report {
+  ok: boolean;
+  verdict: { cause: string; summary: string; fix: string[] };
+  checks: Array<{ id: string; status: string; detail: string; timedOut?: boolean }>;
+  urls: Array<{ kind: string; url: string }>;
+  timedOut: string[];
+  durationMs: number;
+}
+
+describe("cfprobe diagnose-python", () => {
+  it("offline: names DNS and the host, within the bound, exit 1, and leaves no process behind", async () => {
+    const worker = pyWorkerCopy();
+    const human = await runCli(["diagnose-python", worker], { env: { ...NO_PROXY_ENV, ...emptyCacheEnv() } });
+    expect(human.code).toBe(1);
+    expect(human.stdout).toContain(
+      `✗ workerd must reach ${HOST} directly; this machine cannot resolve it and has no proxy configured.`,
+    );
+    expect(human.stdout).toMatch(
+      /\[✗\] Live trial\n {4}✗ wrangler dev with the Python worker: workerd could not resolve/,
+    );
+    expect(human.stdout).toContain("$ cfprobe python fetch");
+
+    const json = await runCli(["diagnose-python", worker, "--json"], {
+      env: { ...NO_PROXY_ENV, ...emptyCacheEnv() },
+    });
+    expect(json.code).toBe(1);
+    const report = JSON.parse(json.stdout) as Report;
+    expect(report.ok).toBe(false);
+    expect(report.verdict.cause).toBe("dns");
+    expect(report.verdict.summary).toContain(HOST);
+    expect(report.durationMs).toBeLessThanOrEqual(15_000);
+    expect(report.urls.find((file) => file.kind === "bundle")?.url).toMatch(
+      new RegExp(`^https://${HOST.replaceAll(".", "\\.")}/pyodide_.+\\.capnp\\.bin$`),
+    );
+    const byId = Object.fromEntries(report.checks.map((check) => [check.id, check]));
+    expect(byId[`dns:${HOST}`]?.status).toBe("fail");
+    expect(byId.trial).toMatchObject({ status: "fail", detail: expect.stringContaining(HOST) });
+    expect(processesMentioning(worker)).toEqual([]);
+  });
+
+  it("never prints the proxy's user and password, and says workerd ignores the proxy that works", async () => {
+    const target = await startHttpsTarget(HOST);
+    cleanups.push(() => target.close());
+    const proxy = await startTestProxy({
+      mode: "auth",
+      credentials: "alice:s3cr3t-pass",
+      route: () => ({ host: "127.0.0.1", port: target.port }),
+    });
+    cleanups.push(() => proxy.close());
+    const caFile = path.join(tempDir("ca"), "ca.pem");
+    writeFileSync(caFile, target.ca);
+    const env = { ...NO_PROXY_ENV, ...emptyCacheEnv(), HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: caFile };
+    const worker = pyWorkerCopy();
+
+    const human = await runCli(["diagnose-python", worker, "--verbose"], { env });
+    const json = await runCli(["diagnose-python", worker, "--json", "--verbose"], { env });
+    for (const run of [human, json]) {
+      expect(run.code).toBe(1);
+      for (const stream of [run.stdout, run.stderr]) {
+        expect(stream).not.toContain("s3cr3t-pass");
+        expect(stream).not.toContain("alice:");
+      }
+    }
+    expect(human.stderr).toContain("[trial]");
+    const report = JSON.parse(json.stdout) as Report;
+    expect(report.verdict.cause).toBe("workerd-ignores-proxy");
+    expect(report.verdict.summary).toContain(`Your proxy http://***@127.0.0.1:${proxy.port} reaches ${HOST}`);
+    expect(report.verdict.fix[0]).toBe("cfprobe python fetch");
+    expect(human.stdout).toContain("HTTPS_PROXY=http://***@127.0.0.1:");
+    expect(proxy.connects).toContain(`${HOST}:443`);
+    expect(target.requests.some((request) => request.startsWith("HEAD /pyodide_"))).toBe(true);
+  });
+
+  it("says the proxy wants credentials (407)", async () => {
+    const proxy = await startTestProxy({ mode: "auth", credentials: "alice:right" });
+    cleanups.push(() => proxy.close());
+    const url = proxy.url.replace("alice:right", "alice:wrong");
+    const run = await runCli(["diagnose-python", pyWorkerCopy(), "--no-trial", "--json"], {
+      env: { ...NO_PROXY_ENV, ...emptyCacheEnv(), HTTPS_PROXY: url },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).not.toContain("wrong");
+    const report = JSON.parse(run.stdout) as Report;
+    expect(report.verdict.summary).toContain("HTTP 407");
+    expect(report.verdict.fix[0]).toContain("http://<user>:<password>@proxy:port");
+  });
+
+  it("finishes within --timeout when every connection hangs, naming the probes that timed out", async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen({ host: "127.0.0.1", port: 0 }, resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          silent.close(() => resolve());
+        }),
+    );
+    const port = (silent.address() as net.AddressInfo).port;
+    const proxy = await startTestProxy({ mode: "hanging" });
+    cleanups.push(() => proxy.close());
+    const manifest = path.join(tempDir("manifest"), "manifest.json");
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        workerdVersion: "1.20260426.1",
+        pyodideVersion: "0.28.2",
+        bundleName: "0.28.2_2025-01-16_9",
+        packagesVersion: "20250808",
+        files: [
+          {
+            kind: "bundle",
+            name: "pyodide_0.28.2_2025-01-16_9.capnp.bin",
+            url: `https://127.0.0.1:${port}/pyodide_0.28.2_2025-01-16_9.capnp.bin`,
+            cachePath: "pyodide_0.28.2_2025-01-16_9.capnp.bin",
+          },
+        ],
+      }),
+    );
+    const run = await runCli(["diagnose-python", pyWorkerCopy(), "--no-trial", "--timeout", "3", "--json"], {
+      env: {
+        ...NO_PROXY_ENV,
+        ...emptyCacheEnv(),
+        HTTPS_PROXY: proxy.url,
+        CFPROBE_PYODIDE_MANIFEST: manifest,
+      },
+    });
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(report.durationMs).toBeLessThanOrEqual(3000);
+    expect(report.timedOut).toEqual([
+      expect.stringMatching(new RegExp(`^tls 127\\.0\\.0\\.1:${port} `)),
+      expect.stringMatching(/^https via proxy http:\/\/127\.0\.0\.1:\d+ to 127\.0\.0\.1 /),
+    ]);
+    expect(report.checks.filter((check) => check.timedOut).map((check) => check.id)).toEqual([
+      "tls:127.0.0.1",
+      "proxy:127.0.0.1",
+    ]);
+  });
+
+  it("refuses a JavaScript worker and a bad --timeout with exit 2", async () => {
+    const js = await runCli(["diagnose-python", "js", "--json"]);
+    expect(js.code).toBe(2);
+    expect(JSON.parse(js.stdout)).toMatchObject({ ok: false, error: { code: "not-python-worker" } });
+    const bad = await runCli(["diagnose-python", "--timeout", "soon"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--timeout must be a positive number of seconds");
+  });
+});
