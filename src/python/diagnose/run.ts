@@ -11,6 +11,8 @@ import { decideVerdict } from "./verdict.js";
 /** Time kept back at the end for stopping wrangler after the trial and for printing the report. */
 const STOP_RESERVE_MS = 3000;
 const REPORT_RESERVE_MS = 250;
+/** Below this, wrangler cannot even load (about 1.3 s of CPU), so a trial would only say "timed out". */
+const MIN_TRIAL_MS = 2000;
 
 export interface DiagnoseOptions {
   /** The whole diagnosis finishes within this, even when every connection hangs. */
@@ -51,18 +53,19 @@ export async function diagnosePython(target: WorkerTarget, options: DiagnoseOpti
   ];
   const configBroken = config.some((check) => check.status === "fail" && check.id !== "config-dependencies");
 
-  const trialPromise: Promise<TrialOutcome> =
-    options.trial && !configBroken
-      ? runTrial(target, {
-          timeoutMs: Math.max(1000, deadlineAt - Date.now() - STOP_RESERVE_MS),
-          signal: AbortSignal.any([
-            options.signal,
-            AbortSignal.timeout(Math.max(1, deadlineAt - Date.now() - STOP_RESERVE_MS + 500)),
-          ]),
-          env: options.trialEnv,
-          onLog: options.onLog,
-        })
-      : Promise.resolve({ status: "skipped" });
+  const trialBudget = deadlineAt - Date.now() - STOP_RESERVE_MS;
+  const trialPromise: Promise<TrialOutcome> = !options.trial
+    ? Promise.resolve({ status: "skipped" })
+    : configBroken
+      ? Promise.resolve({ status: "skipped", reason: "fix the worker's config first" })
+      : trialBudget < MIN_TRIAL_MS
+        ? Promise.resolve({ status: "skipped", reason: "--timeout leaves no time to start wrangler" })
+        : runTrial(target, {
+            timeoutMs: trialBudget,
+            signal: AbortSignal.any([options.signal, AbortSignal.timeout(trialBudget + 500)]),
+            env: options.trialEnv,
+            onLog: options.onLog,
+          });
   const hostsPromise: Promise<HostReport[]> = files
     ? probeHosts(files.files, { proxies, ca: systemTrust(options.env).ca, deadline })
     : Promise.resolve([]);
@@ -71,9 +74,7 @@ export async function diagnosePython(target: WorkerTarget, options: DiagnoseOpti
   const checks = [
     ...localChecks,
     ...hosts.flatMap((report) => hostChecks(report, proxies)),
-    trial.status === "skipped" && options.trial
-      ? { ...trialCheck(trial), detail: "skipped: fix the worker's config first" }
-      : trialCheck(trial),
+    trialCheck(trial),
   ];
   const { ok, verdict } = decideVerdict({
     checks,

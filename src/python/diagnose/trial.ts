@@ -63,7 +63,7 @@ export function trialCheck(trial: TrialOutcome): Check {
   const base = { id: "trial", group: "Live trial", title: "wrangler dev with the Python worker" };
   switch (trial.status) {
     case "skipped":
-      return { ...base, status: "skip", detail: "skipped (--no-trial)" };
+      return { ...base, status: "skip", detail: `skipped: ${trial.reason ?? "--no-trial"}` };
     case "started":
       return {
         ...base,

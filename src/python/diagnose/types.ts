@@ -46,7 +46,7 @@ export interface HostReport {
 }
 
 export type TrialOutcome =
-  | { status: "skipped" }
+  | { status: "skipped"; reason?: string }
   | { status: "started"; durationMs: number }
   | { status: "failed" | "timeout"; durationMs: number; cause: FailureCause; logTail: string[] };
 
