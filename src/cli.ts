@@ -3,11 +3,12 @@ import { Command, CommanderError } from "commander";
 import type { RunState } from "./commands/common.js";
 import { devCommand } from "./commands/dev.js";
 import { diagnosePythonCommand } from "./commands/diagnose-python.js";
+import { pythonCommand } from "./commands/python/index.js";
 import { CfprobeError, ExitCode, errorToJson } from "./errors.js";
 import { Output, type OutputStreams } from "./output/output.js";
 import { PACKAGE_ROOT } from "./project/target.js";
 
-const COMMANDS = [devCommand, diagnosePythonCommand];
+const COMMANDS = [devCommand, pythonCommand, diagnosePythonCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, "utf8")) as { version: string };
@@ -25,9 +26,15 @@ export function buildProgram(state: RunState): Command {
       // Parse errors are reported by main() in the same shape as every other error.
       writeErr: () => {},
     });
-  for (const make of COMMANDS)
-    program.addCommand(make(state).exitOverride().configureOutput(program.configureOutput()));
+  for (const make of COMMANDS) program.addCommand(inheritErrorHandling(make(state), program));
   return program;
+}
+
+/** Subcommand groups (`python cache ls`) report parse errors through main() like the rest. */
+function inheritErrorHandling(command: Command, program: Command): Command {
+  command.exitOverride().configureOutput(program.configureOutput());
+  for (const sub of command.commands) inheritErrorHandling(sub, program);
+  return command;
 }
 
 /**

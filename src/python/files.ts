@@ -102,7 +102,7 @@ export async function requiredPyodideFiles(
   }
   const workerd = installedWorkerd();
   // wrangler never passes workerd a date newer than the one it supports.
-  const date = compatibilityDate > workerd.compatibilityDate ? workerd.compatibilityDate : compatibilityDate;
+  const date = [compatibilityDate, workerd.compatibilityDate].sort()[0] ?? compatibilityDate;
   const flags = [...compatibilityFlags].sort();
   const key = `${date}|${flags.join(",")}`;
 
