@@ -111,16 +111,6 @@ const RULES: Rule[] = [
     }),
   },
   {
-    // Cap'n Proto's own complaints when the bundle file is truncated or not a bundle at all.
-    test: /Message ends prematurely|Message did not contain a root pointer|Message is not aligned/,
-    classify: (_match, line) => ({
-      kind: "pyodide-bundle",
-      summary: "workerd could not read the Pyodide bundle: the file is truncated or not a bundle.",
-      hint: "Refill the cache with `cfprobe python fetch`, or run `cfprobe diagnose-python`.",
-      evidence: line,
-    }),
-  },
-  {
     test: /(python-package-bucket|Failed to (?:load|download) package)/i,
     classify: (_match, line) => ({
       kind: "pyodide-package",

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -6,6 +5,7 @@ import { parse as parseToml } from "smol-toml";
 import { type ProxyEnv, redactCredentials } from "../../net/proxy-env.js";
 import { inspectExtraCaCerts } from "../../net/trust.js";
 import type { WorkerTarget } from "../../project/target.js";
+import { inspectCache } from "../cache/store.js";
 import type { Check, RequiredFiles } from "./types.js";
 
 /** Checks that need no network: versions, the worker's config, the cache, proxy and CA settings. */
@@ -110,46 +110,31 @@ function dependencyCheck(target: WorkerTarget): Check {
 }
 
 /** Which required files cfprobe's cache already holds, checked against their integrity. */
-export function cacheCheck(
+export async function cacheCheck(
   files: RequiredFiles | undefined,
   cacheRoot: string | undefined,
-): Check & { complete: boolean } {
+): Promise<Check & { complete: boolean }> {
   const base = { id: "cache", group: "Pyodide files", title: "local cache" };
   if (!files || !cacheRoot)
     return { ...base, status: "skip", detail: "no file list to check", complete: false };
-  const states = files.files.map((file) => ({
-    file,
-    state: cachedState(path.join(cacheRoot, file.cachePath), file.integrity),
-  }));
-  const valid = states.filter((entry) => entry.state === "valid");
-  const corrupt = states.filter((entry) => entry.state === "mismatch");
-  const complete = valid.length === files.files.length;
+  const cached = await inspectCache(cacheRoot, files.files);
+  const usable = cached.filter((file) => file.state === "valid" || file.state === "unverified");
+  const invalid = cached.filter((file) => file.state === "invalid");
+  const complete = usable.length === cached.length;
   const detail = complete
-    ? `all ${files.files.length} files present and valid in ${cacheRoot}`
-    : `${valid.length} of ${files.files.length} files present and valid in ${cacheRoot}${
-        corrupt.length ? `; integrity mismatch: ${corrupt.map((entry) => entry.file.name).join(", ")}` : ""
+    ? `all ${cached.length} files present and valid in ${cacheRoot}`
+    : `${usable.length} of ${cached.length} files present and valid in ${cacheRoot}${
+        invalid.length ? `; integrity mismatch: ${invalid.map((file) => file.name).join(", ")}` : ""
       }`;
   return {
     ...base,
-    status: complete ? "pass" : corrupt.length ? "fail" : valid.length ? "warn" : "skip",
+    status: complete ? "pass" : invalid.length ? "fail" : usable.length ? "warn" : "skip",
     detail,
     hint: complete
       ? undefined
       : "Fill it with `cfprobe python fetch` (through HTTPS_PROXY) or `cfprobe python import`.",
     complete,
   };
-}
-
-function cachedState(file: string, integrity: string | undefined): "missing" | "valid" | "mismatch" {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch {
-    return "missing";
-  }
-  if (!integrity?.startsWith("sha256-")) return "valid";
-  const actual = `sha256-${createHash("sha256").update(bytes).digest("base64")}`;
-  return actual === integrity ? "valid" : "mismatch";
 }
 
 export function proxyEnvCheck(proxies: ProxyEnv): Check {

@@ -42,7 +42,7 @@ export async function diagnosePython(target: WorkerTarget, options: DiagnoseOpti
   const { files, filesCheck } = await loadRequiredFiles(target, options);
   const proxies = readProxyEnv(options.env);
   const config = configChecks(target);
-  const cache = cacheCheck(files, files ? options.cacheRoot(files.workerdVersion) : undefined);
+  const cache = await cacheCheck(files, files ? options.cacheRoot(files.workerdVersion) : undefined);
   const localChecks: Check[] = [
     ...versionChecks(files),
     ...config,

@@ -1,5 +1,6 @@
 import type { ProbeResult } from "../../net/probes.js";
 import type { FailureCause } from "../../wrangler/classify.js";
+import type { PyodideFile, RequiredPyodideFiles } from "../files.js";
 
 export type CheckStatus = "pass" | "warn" | "fail" | "skip";
 
@@ -18,20 +19,10 @@ export interface Check {
   durationMs?: number;
 }
 
-/** A file workerd downloads when a Python worker starts (as src/python/files.ts derives it). */
-export interface RequiredFile {
-  kind: "bundle" | "package";
-  name: string;
-  url: string;
-  integrity?: string;
-  cachePath: string;
-}
+/** A file workerd downloads when a Python worker starts (derived in src/python/files.ts). */
+export type RequiredFile = PyodideFile;
 
-export interface RequiredFiles {
-  workerdVersion: string;
-  pyodideVersion: string;
-  files: RequiredFile[];
-}
+export type RequiredFiles = Pick<RequiredPyodideFiles, "workerdVersion" | "pyodideVersion" | "files">;
 
 /** What the network probes found for one host workerd must reach. */
 export interface HostReport {
