@@ -30,7 +30,8 @@ export async function runTrial(target: WorkerTarget, options: TrialOptions): Pro
       persistTo,
       timeoutMs: options.timeoutMs,
       signal: options.signal,
-      env: options.env,
+      // wrangler's debug log of a throw-away run goes with it, not into ~/.config/.wrangler/logs.
+      env: { WRANGLER_LOG_PATH: path.join(persistTo, "logs"), ...options.env },
       onLog: options.onLog,
     });
     await worker.stop();
