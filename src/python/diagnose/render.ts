@@ -16,7 +16,8 @@ export function renderDiagnosis(diagnosis: Diagnosis, style: ChalkInstance): str
     fail: style.red("✗"),
     skip: style.gray("-"),
   };
-  const lines = [`Python worker diagnosis for ${diagnosis.target.label} (${diagnosis.target.config})`, ""];
+  const { label, config } = diagnosis.target;
+  const lines = [`Python worker diagnosis for ${label === "." ? config : `${label} (${config})`}`, ""];
   const groups = new Map<string, Diagnosis["checks"]>();
   for (const check of diagnosis.checks) groups.set(check.group, [...(groups.get(check.group) ?? []), check]);
   for (const [group, checks] of groups) {

@@ -42,7 +42,10 @@ export async function diagnosePython(target: WorkerTarget, options: DiagnoseOpti
   const { files, filesCheck } = await loadRequiredFiles(target, options);
   const proxies = readProxyEnv(options.env);
   const config = configChecks(target);
-  const cache = await cacheCheck(files, files ? options.cacheRoot(files.workerdVersion) : undefined);
+  const { complete: cacheComplete, ...cache } = await cacheCheck(
+    files,
+    files ? options.cacheRoot(files.workerdVersion) : undefined,
+  );
   const localChecks: Check[] = [
     ...versionChecks(files),
     ...config,
@@ -81,7 +84,7 @@ export async function diagnosePython(target: WorkerTarget, options: DiagnoseOpti
     trial,
     hosts,
     proxy: proxies.https ? displayProxy(proxies.https) : undefined,
-    cacheComplete: cache.complete,
+    cacheComplete,
     targetLabel: target.label,
   });
   const timedOut = [
