@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { usageError } from "../errors.js";
 import { readProxyEnv, redactText } from "../net/proxy-env.js";
-import { defaultTarget, resolveTarget } from "../project/target.js";
+import { defaultTarget, type ResolveOptions, resolveTarget } from "../project/target.js";
 import { pyodideCacheRoot } from "../python/cache/location.js";
 import { renderDiagnosis } from "../python/diagnose/render.js";
 import { diagnosePython } from "../python/diagnose/run.js";
@@ -36,16 +36,11 @@ export function diagnosePythonCommand(state: RunState): Command {
   );
   return action<DiagnoseOptions>(command, state, async (args, options, { out, cwd, env }) => {
     const resolveOptions = { cwd, configPath: options.config, env: options.env };
-    const here = (args[0] ?? options.config) ? undefined : defaultTarget(resolveOptions);
-    const target = args[0]
-      ? resolveTarget(args[0], resolveOptions)
-      : here?.runtime === "python" || options.config
-        ? (here ?? defaultTarget(resolveOptions))
-        : resolveTarget("py", resolveOptions);
+    const target = args[0] ? resolveTarget(args[0], resolveOptions) : pythonTargetHere(resolveOptions);
     if (target.runtime !== "python") {
       throw usageError(
         "not-python-worker",
-        `${target.label} is not a Python worker (its main is not a .py file).`,
+        `${target.config.path} is not a Python worker (its main is not a .py file).`,
         {
           hint: "Name a Python worker: `cfprobe diagnose-python py` or its folder.",
         },
@@ -72,6 +67,12 @@ export function diagnosePythonCommand(state: RunState): Command {
     else out.result(redact(renderDiagnosis(diagnosis, out.style)));
     return diagnosis.ok ? 0 : 1;
   });
+}
+
+/** The worker in the current folder (or --config) when it is a Python one, else the bundled `py`. */
+function pythonTargetHere(options: ResolveOptions) {
+  const here = defaultTarget(options);
+  return here.runtime === "python" || options.configPath ? here : resolveTarget("py", options);
 }
 
 function redactDeep<T>(value: T, redact: (text: string) => string): T {
