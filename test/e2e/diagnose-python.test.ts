@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -184,6 +184,34 @@ describe("cfprobe diagnose-python", () => {
       "tls:127.0.0.1",
       "proxy:127.0.0.1",
     ]);
+  });
+
+  it("a cached bundle that is not a bundle: the cache check and the trial both say so", async () => {
+    const worker = pyWorkerCopy();
+    const env = { ...NO_PROXY_ENV, ...emptyCacheEnv() };
+    const first = JSON.parse(
+      (await runCli(["diagnose-python", worker, "--no-trial", "--json"], { env })).stdout,
+    ) as Report & {
+      workerdVersion: string;
+      urls: Array<{ kind: string; cachePath: string; name: string }>;
+    };
+    const bundle = first.urls.find((file) => file.kind === "bundle");
+    const placeholder = path.join(env.CFPROBE_PYODIDE_CACHE, first.workerdVersion, bundle?.cachePath ?? "");
+    mkdirSync(path.dirname(placeholder), { recursive: true });
+    writeFileSync(placeholder, "placeholder: not a Pyodide bundle\n");
+
+    const run = await runCli(["diagnose-python", worker, "--json"], { env });
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as Report;
+    const byId = Object.fromEntries(report.checks.map((check) => [check.id, check]));
+    expect(byId.cache).toMatchObject({
+      status: "fail",
+      detail: expect.stringContaining(`mismatch: ${bundle?.name}`),
+    });
+    expect(byId.trial?.detail).not.toMatch(/resolve/);
+    expect(report.verdict.cause).toBe("bundle");
+    expect(report.verdict.fix[0]).toMatch(/^cfprobe python fetch/);
+    expect(processesMentioning(worker)).toEqual([]);
   });
 
   it("refuses a JavaScript worker and a bad --timeout with exit 2", async () => {
