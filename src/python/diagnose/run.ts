@@ -3,7 +3,7 @@ import { displayProxy, readProxyEnv } from "../../net/proxy-env.js";
 import { systemTrust } from "../../net/trust.js";
 import type { WorkerTarget } from "../../project/target.js";
 import { cacheCheck, configChecks, extraCaCheck, proxyEnvCheck, versionChecks } from "./local-checks.js";
-import { hostChecks, probeHosts, timedOutProbes } from "./network.js";
+import { type Deadline, hostChecks, probeHosts, timedOutProbes } from "./network.js";
 import { runTrial, trialCheck } from "./trial.js";
 import type { Check, Diagnosis, HostReport, RequiredFiles, TrialOutcome } from "./types.js";
 import { decideVerdict } from "./verdict.js";
@@ -39,23 +39,9 @@ export async function diagnosePython(target: WorkerTarget, options: DiagnoseOpti
     remaining: () => Math.max(0, deadlineAt - Date.now()),
   };
 
-  const { files, filesCheck } = await loadRequiredFiles(target, options);
-  const proxies = readProxyEnv(options.env);
+  // The trial starts first: wrangler takes the longest, and needs nothing the other checks find.
   const config = configChecks(target);
-  const { complete: cacheComplete, ...cache } = await cacheCheck(
-    files,
-    files ? options.cacheRoot(files.workerdVersion) : undefined,
-  );
-  const localChecks: Check[] = [
-    ...versionChecks(files),
-    ...config,
-    filesCheck,
-    cache,
-    proxyEnvCheck(proxies),
-    extraCaCheck(options.env),
-  ];
   const configBroken = config.some((check) => check.status === "fail" && check.id !== "config-dependencies");
-
   const trialBudget = deadlineAt - Date.now() - STOP_RESERVE_MS;
   const trialPromise: Promise<TrialOutcome> = !options.trial
     ? Promise.resolve({ status: "skipped" })
@@ -69,6 +55,45 @@ export async function diagnosePython(target: WorkerTarget, options: DiagnoseOpti
             env: options.trialEnv,
             onLog: options.onLog,
           });
+  // Handled below by Promise.all; this only keeps an early rejection (Ctrl-C) from counting as unhandled.
+  trialPromise.catch(() => {});
+
+  try {
+    return await finishDiagnosis(target, options, { started, deadline, config, trialPromise });
+  } catch (error) {
+    // Whatever failed, wrangler is stopped before the error leaves.
+    await trialPromise.catch(() => {});
+    throw error;
+  }
+}
+
+interface Started {
+  started: number;
+  deadline: Deadline;
+  config: Check[];
+  trialPromise: Promise<TrialOutcome>;
+}
+
+async function finishDiagnosis(
+  target: WorkerTarget,
+  options: DiagnoseOptions,
+  { started, deadline, config, trialPromise }: Started,
+): Promise<Diagnosis> {
+  const { files, filesCheck } = await loadRequiredFiles(target, options);
+  const proxies = readProxyEnv(options.env);
+  const { complete: cacheComplete, ...cache } = await cacheCheck(
+    files,
+    files ? options.cacheRoot(files.workerdVersion) : undefined,
+  );
+  const localChecks: Check[] = [
+    ...versionChecks(files),
+    ...config,
+    filesCheck,
+    cache,
+    proxyEnvCheck(proxies),
+    extraCaCheck(options.env),
+  ];
+
   const hostsPromise: Promise<HostReport[]> = files
     ? probeHosts(files.files, { proxies, ca: systemTrust(options.env).ca, deadline })
     : Promise.resolve([]);
