@@ -2,10 +2,11 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { startHttpsTarget } from "../support/proxy-https-target.js";
 import { startTestProxy } from "../support/proxy-servers.js";
-import { processesMentioning, ROOT, runCli } from "./helpers.js";
+import { processesMentioning, ROOT, runCli, startCli } from "./helpers.js";
 
 const HOST = "pyodide-capnp-bin.edgeworker.net";
 const NO_PROXY_ENV = {
@@ -41,6 +42,14 @@ function pyWorkerCopy() {
 /** An empty Pyodide cache, so what another test downloaded does not change the verdict. */
 function emptyCacheEnv() {
   return { CFPROBE_PYODIDE_CACHE: tempDir("cache") };
+}
+
+/** A stand-in for workerd that never answers (MINIFLARE_WORKERD_PATH), with a sleep we can find. */
+function hangingWorkerd() {
+  const fake = path.join(tempDir("hang"), "hanging-workerd");
+  const sleeper = `sleep ${300 + Math.random()}`.slice(0, 16);
+  writeFileSync(fake, `#!/bin/sh\n${sleeper}\n`, { mode: 0o755 });
+  return { fake, sleeper };
 }
 
 interface Report {
@@ -184,6 +193,42 @@ describe("cfprobe diagnose-python", () => {
       "tls:127.0.0.1",
       "proxy:127.0.0.1",
     ]);
+  });
+
+  it("stops a trial whose workerd hangs, within --timeout, and says the trial timed out", async () => {
+    const { fake, sleeper } = hangingWorkerd();
+    const worker = pyWorkerCopy();
+    const run = await runCli(["diagnose-python", worker, "--timeout", "8", "--json"], {
+      env: { ...NO_PROXY_ENV, ...emptyCacheEnv(), MINIFLARE_WORKERD_PATH: fake },
+    });
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as Report;
+    expect(report.durationMs).toBeLessThanOrEqual(8000);
+    expect(report.timedOut).toEqual([expect.stringMatching(/^live trial \(/)]);
+    expect(report.checks.find((check) => check.id === "trial")).toMatchObject({
+      status: "fail",
+      timedOut: true,
+    });
+    expect(processesMentioning(fake)).toEqual([]);
+    expect(processesMentioning(sleeper)).toEqual([]);
+    expect(processesMentioning(worker)).toEqual([]);
+  });
+
+  it("Ctrl-C during the trial stops wrangler and workerd and exits 130", async () => {
+    const { fake, sleeper } = hangingWorkerd();
+    const worker = pyWorkerCopy();
+    const cli = startCli(["diagnose-python", worker, "--timeout", "60", "--verbose"], {
+      env: { ...NO_PROXY_ENV, ...emptyCacheEnv(), MINIFLARE_WORKERD_PATH: fake },
+    });
+    cleanups.push(() => cli.exit(1000));
+    const deadline = Date.now() + 30_000;
+    while (processesMentioning(fake).length === 0 && Date.now() < deadline) await sleep(100);
+    expect(processesMentioning(fake).length).toBeGreaterThan(0);
+    cli.child.kill("SIGINT");
+    expect(await cli.exit()).toBe(130);
+    expect(processesMentioning(fake)).toEqual([]);
+    expect(processesMentioning(sleeper)).toEqual([]);
+    expect(processesMentioning(worker)).toEqual([]);
   });
 
   it("a cached bundle that is not a bundle: the cache check and the trial both say so", async () => {
