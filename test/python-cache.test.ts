@@ -1,7 +1,9 @@
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   chmodSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -13,7 +15,8 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { pyodideCacheRoot, userCacheDir } from "../src/python/cache/location.js";
-import { writeAtomically } from "../src/python/cache/store.js";
+import { adoptWorkerdDownloads, writeAtomically } from "../src/python/cache/store.js";
+import { sriFromHex } from "../src/python/files.js";
 import { createWorkerdWrapper } from "../src/python/wrapper.js";
 import { classifyStartupFailure } from "../src/wrangler/classify.js";
 
@@ -107,5 +110,30 @@ describe("classifying an unreadable cached bundle", () => {
     ]) {
       expect(classifyStartupFailure(["⎔ Starting local server...", line]).kind).toBe("pyodide-bundle");
     }
+  });
+});
+
+describe("adoptWorkerdDownloads", () => {
+  it("moves packages workerd saved under its nested bucket path to where it reads them, if valid", () => {
+    const root = tempDir();
+    const nested = path.join(root, "python-package-bucket/1/python-package-bucket/1");
+    mkdirSync(nested, { recursive: true });
+    writeFileSync(path.join(nested, "good.tar.gz"), "good");
+    writeFileSync(path.join(nested, "bad.tar.gz"), "bad");
+    const hex = (text: string) => createHash("sha256").update(text).digest("hex");
+    const file = (name: string, integrity: string) => ({
+      kind: "package" as const,
+      name,
+      url: `https://h/python-package-bucket/1/${name}`,
+      integrity,
+      cachePath: `python-package-bucket/1/${name}`,
+    });
+    const adopted = adoptWorkerdDownloads(root, [
+      file("good.tar.gz", sriFromHex(hex("good"))),
+      file("bad.tar.gz", sriFromHex(hex("not bad"))),
+    ]);
+    expect(adopted).toEqual([path.join(root, "python-package-bucket/1/good.tar.gz")]);
+    expect(readFileSync(adopted[0] ?? "", "utf8")).toBe("good");
+    expect(existsSync(path.join(root, "python-package-bucket/1/bad.tar.gz"))).toBe(false);
   });
 });

@@ -10,7 +10,7 @@ import { CfprobeError, ExitCode } from "../errors.js";
 import { isCheckableIntegrity, sriOfHash } from "./cache/integrity.js";
 import { inspectCache, writeAtomically } from "./cache/store.js";
 import type { PyodideFile } from "./files.js";
-import { proxySettings, redactSecrets } from "./proxy.js";
+import { proxySettings, redactSecrets, redactUrl } from "./proxy.js";
 
 export interface FetchOptions {
   /** Environment with HTTP(S)_PROXY and NO_PROXY (either case). */
@@ -58,9 +58,11 @@ export async function downloadFile(
       lastReason = error.message;
     }
   }
+  const proxy = proxySettings(options.env).forUrl(file.url);
+  const route = proxy ? ` through the proxy ${redactUrl(proxy)}` : " (directly, no proxy set)";
   throw new CfprobeError(
     "download-failed",
-    `Could not download ${file.name} after ${attempts} tries: ${redactSecrets(lastReason, options.env)}.`,
+    `Could not download ${file.name}${route} after ${attempts} ${attempts === 1 ? "try" : "tries"}: ${redactSecrets(lastReason, options.env)}.`,
     ExitCode.failed,
     {
       hint: "Check the proxy settings (HTTPS_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS) with `cfprobe diagnose-python`, or carry the files over with `cfprobe python fetch --out DIR` and `cfprobe python import`.",

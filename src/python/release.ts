@@ -37,12 +37,14 @@ export async function bundleNameFromWorkerd(
     const lines: string[] = [];
     const found = new Promise<string | undefined>((resolve) => {
       if (!child.stderr) return resolve(undefined);
-      createInterface({ input: child.stderr }).on("line", (line) => {
-        lines.push(line);
-        const match = BUNDLE_URL_LINE.exec(line);
-        if (match) resolve(match[1]);
-      });
-      void child.then(() => resolve(undefined));
+      createInterface({ input: child.stderr })
+        .on("line", (line) => {
+          lines.push(line);
+          const match = BUNDLE_URL_LINE.exec(line);
+          if (match) resolve(match[1]);
+        })
+        // After the last line: workerd exited (or closed stderr) without naming a bundle.
+        .on("close", () => resolve(undefined));
     });
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<"timeout">((resolve) => {

@@ -6,6 +6,7 @@ import path from "node:path";
 import { CfprobeError } from "../errors.js";
 import type { WorkerTarget } from "../project/target.js";
 import { pyodideCacheRoot } from "./cache/location.js";
+import { adoptWorkerdDownloads } from "./cache/store.js";
 import { requiredPyodideFiles } from "./files.js";
 import { installedWorkerd } from "./workerd.js";
 import { createWorkerdWrapper } from "./wrapper.js";
@@ -40,5 +41,16 @@ export async function prepareWorkerRuntime(
     bundleDir: root,
     packageDir: path.join(root, "python-package-bucket", required.packagesVersion),
   });
-  return { env: { MINIFLARE_WORKERD_PATH: wrapper.path }, cleanup: wrapper.remove };
+  let cleaned = false;
+  const cleanup = () => {
+    if (cleaned) return;
+    cleaned = true;
+    wrapper.remove();
+    try {
+      adoptWorkerdDownloads(root, required.files);
+    } catch {
+      // Only an optimisation for the next start; a failure here must not hide the run's outcome.
+    }
+  };
+  return { env: { MINIFLARE_WORKERD_PATH: wrapper.path }, cleanup };
 }

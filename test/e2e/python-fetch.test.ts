@@ -20,7 +20,7 @@ import {
   type TestHttpsServer,
   type TestProxy,
 } from "../support/pyodide-host.js";
-import { runCli } from "./helpers.js";
+import { runCli, startCli } from "./helpers.js";
 
 const sri = (bytes: Buffer) => `sha256-${createHash("sha256").update(bytes).digest("base64")}`;
 const BUNDLE = randomBytes(200_000);
@@ -195,6 +195,30 @@ describe("cfprobe python fetch through a CONNECT proxy", () => {
     expect(server.requests.filter((url) => url === "/cut.capnp.bin")).toHaveLength(2);
     expect(listTree(path.join(dir, "cache")).filter((name) => name.includes("partial"))).toEqual([]);
     expect(existsSync(path.join(dir, "cache", WORKERD, "pyodide_test_1.capnp.bin"))).toBe(false);
+  });
+
+  it("stops on Ctrl-C mid-download with exit 130 and no partial file", async () => {
+    const dir = tempDir();
+    const vars = env(dir);
+    vars.CFPROBE_PYODIDE_MANIFEST = manifest(dir, { bundlePath: "/stall.capnp.bin" });
+    server.routes.set("/stall.capnp.bin", { kind: "stall", body: BUNDLE });
+    const cli = startCli(["python", "fetch", "--json"], { env: vars });
+    try {
+      const root = path.join(dir, "cache", WORKERD);
+      const deadline = Date.now() + 20_000;
+      while (!listTree(root).some((name) => name.includes("partial")) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(
+        listTree(root).some((name) => name.includes("partial")),
+        cli.stderr(),
+      ).toBe(true);
+      cli.child.kill("SIGINT");
+      expect(await cli.exit(20_000)).toBe(130);
+      expect(listTree(root)).toEqual([]);
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
+    }
   });
 
   it("honours NO_PROXY (the host is then resolved directly, which fails offline)", async () => {

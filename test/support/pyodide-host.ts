@@ -74,6 +74,8 @@ export type Route =
   | { kind: "ok"; body: Buffer }
   /** Announces the whole length, sends half, then closes the connection. */
   | { kind: "cut"; body: Buffer }
+  /** Announces the whole length, sends half, then sends nothing more (until the server closes). */
+  | { kind: "stall"; body: Buffer }
   | { kind: "status"; status: number };
 
 export interface TestHttpsServer {
@@ -100,7 +102,7 @@ export async function startHttpsServer(ca: TestCa): Promise<TestHttpsServer> {
     } else {
       response.writeHead(200, { "content-length": route.body.length });
       response.write(route.body.subarray(0, Math.floor(route.body.length / 2)), () => {
-        setTimeout(() => request.socket.destroy(), 50);
+        if (route.kind === "cut") setTimeout(() => request.socket.destroy(), 50);
       });
     }
   });

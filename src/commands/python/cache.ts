@@ -44,7 +44,7 @@ export function pythonCacheCommand(state: RunState): Command {
     }
     for (const cache of caches) {
       out.result(
-        `${cache.workerdVersion}  ${cache.files.length} files  ${formatBytes(cache.bytes)}  ${cache.path}`,
+        `${cache.workerdVersion}  ${cache.files.length} file${cache.files.length === 1 ? "" : "s"}  ${formatBytes(cache.bytes)}  ${cache.path}`,
       );
     }
     if (caches.length === 0) out.info(`No Pyodide cache in ${base}.`);

@@ -1,5 +1,13 @@
-import { randomBytes } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -96,4 +104,25 @@ export async function clearCaches(base: string, workerdVersion?: string): Promis
   );
   for (const entry of caches) rmSync(entry.path, { recursive: true, force: true });
   return caches;
+}
+
+/**
+ * workerd reads a stdlib package from `<package dir>/<file>` but saves one it downloaded under
+ * `<package dir>/python-package-bucket/<version>/<file>` (FACTS.md). After a run that downloaded
+ * (online), move such files to where the next run reads them, if they match their integrity.
+ */
+export function adoptWorkerdDownloads(root: string, files: PyodideFile[]): string[] {
+  const adopted: string[] = [];
+  for (const file of files) {
+    if (file.kind !== "package") continue;
+    const wanted = path.join(root, file.cachePath);
+    const written = path.join(path.dirname(wanted), file.cachePath);
+    if (!existsSync(written) || existsSync(wanted)) continue;
+    const bytes = readFileSync(written);
+    const actual = `sha256-${createHash("sha256").update(bytes).digest("base64")}`;
+    if (isCheckableIntegrity(file.integrity) && actual !== file.integrity) continue;
+    renameSync(written, wanted);
+    adopted.push(wanted);
+  }
+  return adopted;
 }
