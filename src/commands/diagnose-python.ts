@@ -1,4 +1,4 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { usageError } from "../errors.js";
 import { readProxyEnv, redactText } from "../net/proxy-env.js";
 import { defaultTarget, type ResolveOptions, resolveTarget } from "../project/target.js";
@@ -24,11 +24,10 @@ export function diagnosePythonCommand(state: RunState): Command {
         "[target]",
         "py, a Python worker folder or its wrangler config (default: the worker here, else py)",
       )
-      .option(
-        "--timeout <seconds>",
-        "finish within this, even if every connection hangs",
-        secondsOption("--timeout"),
-        15_000,
+      .addOption(
+        new Option("--timeout <seconds>", "finish within this, even if every connection hangs")
+          .argParser(secondsOption("--timeout"))
+          .default(15_000, "15"),
       )
       .option("--no-trial", "skip starting the worker under wrangler dev; probe only")
       .option("-c, --config <file>", "wrangler config to use")
