@@ -19,7 +19,13 @@ const timeout: ProbeResult = {
   code: "timeout",
 };
 
-const offline: HostReport = { host: HOST, port: 443, dns: fail("getaddrinfo ENOTFOUND", "ENOTFOUND") };
+const BUNDLE_URL = `https://${HOST}/pyodide_0.28.2_2025-01-16_9.capnp.bin`;
+const offline: HostReport = {
+  host: HOST,
+  port: 443,
+  url: BUNDLE_URL,
+  dns: fail("getaddrinfo ENOTFOUND", "ENOTFOUND"),
+};
 const dnsTrial: TrialOutcome = {
   status: "failed",
   durationMs: 1800,
@@ -77,7 +83,7 @@ describe("decideVerdict", () => {
   });
 
   it("DNS works but TCP hangs (a firewall): says workerd would hang", () => {
-    const hosts = [{ host: HOST, port: 443, dns: ok("104.16.0.1"), tcp: timeout }];
+    const hosts = [{ host: HOST, port: 443, url: BUNDLE_URL, dns: ok("104.16.0.1"), tcp: timeout }];
     const trial: TrialOutcome = {
       status: "timeout",
       durationMs: 11_000,
@@ -111,6 +117,15 @@ describe("decideVerdict", () => {
     expect(verdict.fix[0]).toContain("NODE_EXTRA_CA_CERTS");
   });
 
+  it("the host answers something else than 200 (a filtering middlebox): names the status", () => {
+    const https = fail("HTTP 403", "http-status", 403);
+    const hosts = [{ host: HOST, port: 443, url: BUNDLE_URL, dns: ok(), tcp: ok(), tls: ok(), https }];
+    const { ok: started, verdict } = decideVerdict(input({ hosts, trial: { status: "skipped" } }));
+    expect(started).toBe(false);
+    expect(verdict.cause).toBe("http");
+    expect(verdict.summary).toBe(`${HOST} answers HTTP 403 for ${BUNDLE_URL}: workerd needs HTTP 200 there.`);
+  });
+
   it("an unreadable cached bundle: refill it", () => {
     const trial: TrialOutcome = {
       status: "failed",
@@ -128,7 +143,9 @@ describe("decideVerdict", () => {
 
   it("without a trial: a complete cache or a clean direct path predicts a start", () => {
     expect(decideVerdict(input({ trial: { status: "skipped" }, cacheComplete: true })).ok).toBe(true);
-    const reachable = [{ host: HOST, port: 443, dns: ok(), tcp: ok(), tls: ok() }];
+    const reachable = [
+      { host: HOST, port: 443, url: BUNDLE_URL, dns: ok(), tcp: ok(), tls: ok(), https: ok("HTTP 200") },
+    ];
     expect(decideVerdict(input({ trial: { status: "skipped" }, hosts: reachable })).ok).toBe(true);
     expect(decideVerdict(input({ trial: { status: "skipped" } })).verdict.cause).toBe("dns");
   });

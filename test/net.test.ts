@@ -3,7 +3,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { connectTcp, headThroughProxy, resolveHost, tlsHandshake } from "../src/net/probes.js";
+import { connectTcp, headDirect, headThroughProxy, resolveHost, tlsHandshake } from "../src/net/probes.js";
 import {
   bypassesProxy,
   displayProxy,
@@ -131,6 +131,23 @@ describe("probes", () => {
     expect(await tlsHandshake("localhost", target.port, { timeoutMs: 5000, ca: [target.ca] })).toMatchObject({
       status: "ok",
     });
+  });
+});
+
+describe("direct HTTPS", () => {
+  it("gets the status with the given roots, and fails without them", async () => {
+    const target = await startHttpsTarget("localhost", 404);
+    cleanup.push(() => target.close());
+    const url = `https://localhost:${target.port}/pyodide_x.capnp.bin`;
+    expect(await headDirect(url, { timeoutMs: 5000, ca: [target.ca] })).toMatchObject({
+      status: "fail",
+      code: "http-status",
+      httpStatus: 404,
+    });
+    expect(target.requests).toEqual(["HEAD /pyodide_x.capnp.bin"]);
+    const untrusted = await headDirect(url, { timeoutMs: 5000 });
+    expect(untrusted.status).toBe("fail");
+    expect(untrusted.httpStatus).toBeUndefined();
   });
 });
 

@@ -1,7 +1,7 @@
 import { lookup } from "node:dns/promises";
 import net from "node:net";
 import tls from "node:tls";
-import { ProxyAgent, request } from "undici";
+import { Agent, type Dispatcher, ProxyAgent, request } from "undici";
 
 /**
  * One network probe's outcome. `timeout` is separate from `fail`: a hang says "something drops the
@@ -73,25 +73,35 @@ export function tlsHandshake(host: string, port: number, options: TlsOptions): P
  * proxy that refuses the tunnel is reported with its status (407: credentials missing or wrong).
  */
 export function headThroughProxy(url: string, proxy: URL, options: TlsOptions): Promise<ProbeResult> {
-  return bounded(options, async (signal) => {
+  return bounded(options, (signal) => {
     const agent = new ProxyAgent({
       uri: proxy.href,
       requestTls: { ca: options.ca, servername: new URL(url).hostname },
       proxyTls: { ca: options.ca },
     });
-    try {
-      const response = await request(url, { method: "HEAD", dispatcher: agent, signal });
-      await response.body.dump();
-      return {
-        status: response.statusCode === 200 ? "ok" : "fail",
-        detail: `HTTP ${response.statusCode}`,
-        httpStatus: response.statusCode,
-        code: response.statusCode === 200 ? undefined : "http-status",
-      };
-    } finally {
-      void agent.destroy().catch(() => {});
-    }
+    return head(url, agent, signal);
   });
+}
+
+/** HEAD `url` directly, with certificate verification against `ca`: the HTTP answer workerd would get. */
+export function headDirect(url: string, options: TlsOptions): Promise<ProbeResult> {
+  return bounded(options, (signal) => head(url, new Agent({ connect: { ca: options.ca } }), signal));
+}
+
+async function head(url: string, dispatcher: Dispatcher, signal: AbortSignal) {
+  try {
+    const response = await request(url, { method: "HEAD", dispatcher, signal });
+    await response.body.dump();
+    const ok = response.statusCode === 200;
+    return {
+      status: ok ? ("ok" as const) : ("fail" as const),
+      detail: `HTTP ${response.statusCode}`,
+      httpStatus: response.statusCode,
+      ...(ok ? {} : { code: "http-status" }),
+    };
+  } finally {
+    void dispatcher.destroy().catch(() => {});
+  }
 }
 
 /**

@@ -259,6 +259,48 @@ describe("cfprobe diagnose-python", () => {
     expect(processesMentioning(worker)).toEqual([]);
   });
 
+  it("exit 0 when the (mirror) host answers directly; exit 1 naming the status when it answers 404", async () => {
+    for (const [status, code, cause] of [
+      [200, 0, "ok"],
+      [404, 1, "http"],
+    ] as const) {
+      const target = await startHttpsTarget("localhost", status);
+      cleanups.push(() => target.close());
+      const dir = tempDir("mirror");
+      writeFileSync(path.join(dir, "ca.pem"), target.ca);
+      writeFileSync(
+        path.join(dir, "manifest.json"),
+        JSON.stringify({
+          workerdVersion: "1.20260426.1",
+          pyodideVersion: "0.28.2",
+          bundleName: "0.28.2_2025-01-16_9",
+          packagesVersion: "20250808",
+          files: [
+            {
+              kind: "bundle",
+              name: "pyodide_0.28.2_2025-01-16_9.capnp.bin",
+              url: `https://localhost:${target.port}/pyodide_0.28.2_2025-01-16_9.capnp.bin`,
+              cachePath: "pyodide_0.28.2_2025-01-16_9.capnp.bin",
+            },
+          ],
+        }),
+      );
+      const run = await runCli(["diagnose-python", pyWorkerCopy(), "--no-trial", "--json"], {
+        env: {
+          ...NO_PROXY_ENV,
+          ...emptyCacheEnv(),
+          CFPROBE_PYODIDE_MANIFEST: path.join(dir, "manifest.json"),
+          NODE_EXTRA_CA_CERTS: path.join(dir, "ca.pem"),
+        },
+      });
+      expect(run.code, run.stderr).toBe(code);
+      const report = JSON.parse(run.stdout) as Report;
+      expect(report.verdict.cause).toBe(cause);
+      expect(report.checks.find((check) => check.id === "https:localhost")?.detail).toBe(`HTTP ${status}`);
+      expect(target.requests).toEqual(["HEAD /pyodide_0.28.2_2025-01-16_9.capnp.bin"]);
+    }
+  });
+
   it("refuses a JavaScript worker and a bad --timeout with exit 2", async () => {
     const js = await runCli(["diagnose-python", "js", "--json"]);
     expect(js.code).toBe(2);

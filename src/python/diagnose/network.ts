@@ -1,6 +1,7 @@
 import {
   connectTcp,
   formatSeconds,
+  headDirect,
   headThroughProxy,
   type ProbeResult,
   resolveHost,
@@ -10,7 +11,7 @@ import { displayProxy, type ProxyEnv, proxyFor } from "../../net/proxy-env.js";
 import type { Check, CheckStatus, HostReport, RequiredFile } from "./types.js";
 
 /** Each probe's own bound; the command's deadline cuts them shorter when it comes first. */
-const PROBE_TIMEOUT_MS = { dns: 3000, tcp: 4000, tls: 4000, proxy: 6000 } as const;
+const PROBE_TIMEOUT_MS = { dns: 3000, tcp: 4000, tls: 4000, https: 5000, proxy: 6000 } as const;
 
 export interface Deadline {
   signal: AbortSignal;
@@ -58,10 +59,12 @@ async function probeHost(host: string, url: string, context: NetworkContext): Pr
     const tcp = await connectTcp(host, port, bound(PROBE_TIMEOUT_MS.tcp));
     if (tcp.status !== "ok") return { dns, tcp };
     const tls = await tlsHandshake(host, port, { ...bound(PROBE_TIMEOUT_MS.tls), ca: context.ca });
-    return { dns, tcp, tls };
+    if (tls.status !== "ok") return { dns, tcp, tls };
+    const https = await headDirect(url, { ...bound(PROBE_TIMEOUT_MS.https), ca: context.ca });
+    return { dns, tcp, tls, https };
   })();
   const [steps, proxied] = await Promise.all([direct, viaProxy]);
-  return { host, port, ...steps, ...(proxied ? { viaProxy: proxied } : {}) };
+  return { host, port, url, ...steps, ...(proxied ? { viaProxy: proxied } : {}) };
 }
 
 /** The checks a host report is shown as. */
@@ -89,6 +92,12 @@ export function hostChecks(report: HostReport, proxies: ProxyEnv): Check[] {
     check("dns", "DNS resolution", report.dns, ""),
     check("tcp", `direct TCP to port ${report.port}`, report.tcp, "skipped: no address"),
     check("tls", "TLS handshake (system trust store)", report.tls, "skipped: no connection"),
+    check(
+      "https",
+      `direct HTTPS HEAD /${new URL(report.url).pathname.split("/").pop()}`,
+      report.https,
+      "skipped: no TLS",
+    ),
   ];
   if (report.viaProxy) {
     const proxied = check("proxy", `HTTPS through ${report.viaProxy.proxy}`, report.viaProxy, "");
@@ -116,6 +125,7 @@ export function timedOutProbes(reports: HostReport[]): string[] {
       [`dns ${report.host}`, report.dns],
       [`tcp ${report.host}:${report.port}`, report.tcp],
       [`tls ${report.host}:${report.port}`, report.tls],
+      [`https ${report.url}`, report.https],
       [`https via proxy ${report.viaProxy?.proxy ?? ""} to ${report.host}`, report.viaProxy],
     ];
     for (const [name, probe] of steps) {

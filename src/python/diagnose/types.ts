@@ -29,9 +29,13 @@ export interface HostReport {
   host: string;
   /** 443 unless the URLs name another port (a mirror). */
   port: number;
+  /** The URL the HTTPS probes request (the bundle's, when the host serves it). */
+  url: string;
   dns: ProbeResult;
   tcp?: ProbeResult;
   tls?: ProbeResult;
+  /** HEAD of one of its URLs, directly, once TLS works: the HTTP answer workerd would get. */
+  https?: ProbeResult;
   /** HEAD of one of its URLs through the proxy, when a proxy applies to it. */
   viaProxy?: ProbeResult & { proxy: string };
 }

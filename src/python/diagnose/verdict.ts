@@ -133,6 +133,13 @@ function networkVerdict(input: VerdictInput): { ok: boolean; verdict: Verdict } 
       ],
     );
   }
+  if ((!cause || cause.kind === "unknown") && report.https && report.https.status !== "ok") {
+    return no(
+      report.https.httpStatus ? "http" : "https",
+      `${host} answers ${describe(report.https)} for ${report.url}: workerd needs HTTP 200 there.`,
+      ["npm ci   # reinstall the pinned wrangler and workerd", FETCH_FIX],
+    );
+  }
   if (cause?.kind === "pyodide-http" || cause?.kind === "pyodide-package") {
     return no(
       cause.kind === "pyodide-http" ? "http" : "package",
@@ -145,7 +152,7 @@ function networkVerdict(input: VerdictInput): { ok: boolean; verdict: Verdict } 
       ok: true,
       verdict: {
         cause: "ok",
-        summary: `This machine reaches ${host} directly (DNS, TCP and TLS); workerd should be able to download Pyodide.`,
+        summary: `This machine reaches ${host} directly (DNS, TCP, TLS and HTTPS); workerd should be able to download Pyodide.`,
         fix: [],
       },
     };
@@ -162,7 +169,7 @@ function proxyVerdict(verdict: { cause: string; summary: string; fix: string[] }
 }
 
 function blocked(report: HostReport): boolean {
-  return [report.dns, report.tcp, report.tls].some((probe) => probe && probe.status !== "ok");
+  return [report.dns, report.tcp, report.tls, report.https].some((probe) => probe && probe.status !== "ok");
 }
 
 function describe(probe: ProbeResult): string {
