@@ -112,10 +112,11 @@ function networkVerdict(input: VerdictInput): { ok: boolean; verdict: Verdict } 
     );
   }
   if (cause?.kind === "pyodide-connect" || (report.tcp && report.tcp.status !== "ok")) {
+    const probed = report.tcp && report.tcp.status !== "ok" ? report.tcp.detail : cause?.summary;
     const how =
       report.tcp?.status === "timeout"
         ? `connections to it on port ${report.port} time out (workerd would hang)`
-        : `it refuses connections on port ${report.port} (${report.tcp?.detail ?? cause?.summary})`;
+        : `it refuses connections on port ${report.port} (${probed})`;
     const reason = `this machine resolves it but ${how}`;
     return (
       proxyVerdict(proxyNote(reason)) ??
