@@ -207,9 +207,15 @@ type Readiness =
   | { kind: "timeout" }
   | { kind: "aborted" };
 
+/** How long a worker may answer only 5xx before that counts as its real answer. */
+const SERVER_ERROR_GRACE_MS = 1500;
+
 /**
- * Ready means the worker answered an HTTP request (any status): the "Ready on" log line appears
- * before workerd has loaded the script and its wording changes between versions.
+ * Ready means the worker answered an HTTP request: the "Ready on" log line appears before workerd
+ * has loaded the script, and its wording changes between versions. A 5xx is not enough at once:
+ * wrangler's proxy answers 500 when the runtime behind it is still dying (a Python worker that
+ * cannot download Pyodide does exactly that), so 5xx counts only once it has lasted
+ * SERVER_ERROR_GRACE_MS with wrangler still running; a worker whose `/` really fails is then ready.
  */
 async function waitUntilReady(
   url: string,
@@ -222,6 +228,7 @@ async function waitUntilReady(
   void exited.then((info) => {
     exit = info;
   });
+  let firstServerError: number | undefined;
   while (true) {
     if (exit) return { kind: "exited", exit };
     if (signal?.aborted) return { kind: "aborted" };
@@ -234,10 +241,13 @@ async function waitUntilReady(
         signal,
       });
       await response.body.dump();
-      return { kind: "ready" };
+      if (response.statusCode < 500) return { kind: "ready" };
+      firstServerError ??= Date.now();
+      if (Date.now() - firstServerError >= SERVER_ERROR_GRACE_MS && !exit) return { kind: "ready" };
     } catch {
-      await sleep(100);
+      // Not listening yet.
     }
+    await sleep(100);
   }
 }
 

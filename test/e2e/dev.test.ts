@@ -181,6 +181,15 @@ describe("cfprobe dev, several targets", () => {
   });
 });
 
+describe("cfprobe dev, readiness", () => {
+  it("calls a worker ready whose every answer is a 500, once that answer persists", async () => {
+    const { cli, ready } = await startDev(["fixtures/workers/error-root", "--port", "0"]);
+    expect((await http(`${ready.url}/`)).status).toBe(500);
+    cli.child.kill("SIGINT");
+    expect(await cli.exit()).toBe(130);
+  });
+});
+
 describe("cfprobe dev, readiness timeout", () => {
   it("gives up after --timeout, says so, and stops everything", async () => {
     const persist = tempDir("state");
