@@ -19,7 +19,7 @@ export const WRANGLER_ENV = {
   WRANGLER_HIDE_BANNER: "true",
 } as const;
 
-const LOG_TAIL = 30;
+export const LOG_TAIL = 30;
 
 export interface StartOptions {
   /** 0 picks a free port. */
@@ -47,8 +47,10 @@ export interface RunningWorker {
   target: WorkerTarget;
   url: string;
   port: number;
-  /** wrangler's pid, also the process group of everything it started. */
+  /** wrangler's pid (or the Pyodide runtime's), also the process group of everything it started. */
   pid: number;
+  /** Which runtime serves it; absent means workerd under wrangler. */
+  runtime?: "workerd" | "pyodide";
   persistTo: string;
   /** Resolves when wrangler exits, for whatever reason. */
   exited: Promise<ExitInfo>;
@@ -191,7 +193,7 @@ export async function startWorker(target: WorkerTarget, options: StartOptions): 
   return { target, url, port, pid, persistTo, exited, logTail: () => [...tail], stop };
 }
 
-type Readiness =
+export type Readiness =
   | { kind: "ready" }
   | { kind: "exited"; exit: ExitInfo }
   | { kind: "timeout" }
@@ -201,7 +203,7 @@ type Readiness =
  * Ready means the worker answered an HTTP request (any status): the "Ready on" log line appears
  * before workerd has loaded the script and its wording changes between versions.
  */
-async function waitUntilReady(
+export async function waitUntilReady(
   url: string,
   exited: Promise<ExitInfo>,
   timeoutMs: number,
@@ -235,7 +237,7 @@ async function waitUntilReady(
  * Resolves when wrangler itself exits. Not execa's promise: that also waits for stdout and stderr
  * to close, which never happens while an orphaned grandchild still holds them.
  */
-function waitForExit(child: ResultPromise): Promise<ExitInfo> {
+export function waitForExit(child: ResultPromise): Promise<ExitInfo> {
   void child.catch(() => {});
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) {

@@ -1,0 +1,67 @@
+import { usageError } from "./errors.js";
+import type { WorkerTarget } from "./project/target.js";
+import { type PyodideStartOptions, planPyodideRun, startPyodideWorker } from "./python/runtime/index.js";
+import { type RunningWorker, startWorker } from "./wrangler/supervisor.js";
+
+/**
+ * Which runtime serves a worker: workerd under wrangler dev, Pyodide in Node (Python workers,
+ * fully offline), or auto: workerd when it starts, else Pyodide with a notice saying why.
+ * `cfprobe dev` and `cfprobe check` both start workers through here.
+ */
+export const RUNTIME_CHOICES = ["workerd", "pyodide", "auto"] as const;
+export type RuntimeChoice = (typeof RUNTIME_CHOICES)[number];
+
+export interface RuntimeStartOptions extends PyodideStartOptions {
+  runtime?: RuntimeChoice;
+  /** One-line notices for the user (stderr), e.g. why auto fell back to Pyodide. */
+  onNotice?: (message: string) => void;
+}
+
+/**
+ * How long --runtime auto gives workerd to answer before choosing Pyodide. Offline, workerd fails
+ * within 2 s (DNS); behind a proxy that allows no direct TCP it would hang in connect() for minutes.
+ */
+export const AUTO_WORKERD_WINDOW_MS = 20_000;
+
+export async function startWorkerOn(
+  target: WorkerTarget,
+  options: RuntimeStartOptions,
+): Promise<RunningWorker> {
+  const runtime = options.runtime ?? "workerd";
+  if (runtime === "workerd" || (runtime === "auto" && target.runtime === "javascript")) {
+    return startWorker(target, options);
+  }
+  if (runtime === "pyodide") return startPyodideWorker(target, options);
+
+  // auto, Python worker: the Pyodide runtime must be able to take over, or the workerd error stands.
+  let fallbackProblem: unknown;
+  try {
+    planPyodideRun(target);
+  } catch (error) {
+    fallbackProblem = error;
+  }
+  const windowMs = Math.min(options.timeoutMs ?? 60_000, AUTO_WORKERD_WINDOW_MS);
+  try {
+    return await startWorker(target, { ...options, timeoutMs: windowMs });
+  } catch (error) {
+    const data = (error as { data?: { cause?: { kind?: string; summary?: string }; timedOut?: boolean } })
+      .data;
+    const kind = data?.cause?.kind ?? "";
+    const workerdCannotStart = kind.startsWith("pyodide-") || data?.timedOut === true;
+    if (!workerdCannotStart || fallbackProblem || options.signal?.aborted) throw error;
+    const why = data?.timedOut
+      ? `workerd did not answer within ${Math.round(windowMs / 1000)} s`
+      : `workerd could not start it (${data?.cause?.summary?.replace(/\.$/, "") ?? kind})`;
+    options.onNotice?.(
+      `${target.label}: ${why}; running it on Pyodide in Node instead (--runtime auto). Use --runtime workerd to see workerd's error.`,
+    );
+    return startPyodideWorker(target, options);
+  }
+}
+
+export function parseRuntime(value: string): RuntimeChoice {
+  if ((RUNTIME_CHOICES as readonly string[]).includes(value)) return value as RuntimeChoice;
+  throw usageError("runtime-unknown", `Unknown runtime "${value}".`, {
+    hint: `Choose one of ${RUNTIME_CHOICES.join(", ")}.`,
+  });
+}
