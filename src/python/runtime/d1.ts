@@ -1,5 +1,6 @@
 import path from "node:path";
 import { Log, LogLevel, Miniflare } from "miniflare";
+import { Pool } from "undici";
 
 /**
  * Real D1 for the Pyodide runtime: Miniflare (wrangler's own local runtime) holds the databases,
@@ -141,18 +142,20 @@ export async function startLocalD1(
     port: 0,
     log: new Log(LogLevel.WARN),
   });
-  await mf.ready;
+  const url = await mf.ready;
+  // A keep-alive pool straight to Miniflare's socket: about half the cost of dispatchFetch per call.
+  const pool = new Pool(url.origin, { connections: 8 });
   const send: Send = async (call) => {
-    const response = await mf.dispatchFetch("http://d1.local/", {
-      method: "POST",
-      body: JSON.stringify(call),
-    });
-    const answer = (await response.json()) as { value?: unknown; error?: string };
+    const response = await pool.request({ path: "/", method: "POST", body: JSON.stringify(call) });
+    const answer = (await response.body.json()) as { value?: unknown; error?: string };
     if (answer.error !== undefined) throw new Error(answer.error);
     return answer.value;
   };
   return {
     databases: Object.fromEntries(databases.map((db) => [db.binding, new LocalD1Database(send, db.binding)])),
-    dispose: () => mf.dispose(),
+    dispose: async () => {
+      await pool.close();
+      await mf.dispose();
+    },
   };
 }
