@@ -41,14 +41,26 @@ export async function startWorkerOn(
     fallbackProblem = error;
   }
   const windowMs = Math.min(options.timeoutMs ?? 60_000, AUTO_WORKERD_WINDOW_MS);
+  // wrangler's log of an attempt that is abandoned is noise (a workerd stack trace): it is held back
+  // until the attempt succeeds, and shown after a fallback only with --verbose.
+  const held: string[] = [];
+  let live = false;
+  const onLog = (line: string) => (live ? options.onLog?.(line) : held.push(line));
   try {
-    return await startWorker(target, { ...options, timeoutMs: windowMs });
+    const worker = await startWorker(target, { ...options, timeoutMs: windowMs, onLog });
+    for (const line of held.splice(0)) options.onLog?.(line);
+    live = true;
+    return worker;
   } catch (error) {
     const data = (error as { data?: { cause?: { kind?: string; summary?: string }; timedOut?: boolean } })
       .data;
     const kind = data?.cause?.kind ?? "";
     const workerdCannotStart = kind.startsWith("pyodide-") || data?.timedOut === true;
-    if (!workerdCannotStart || fallbackProblem || options.signal?.aborted) throw error;
+    if (!workerdCannotStart || fallbackProblem || options.signal?.aborted) {
+      for (const line of held.splice(0)) options.onLog?.(line);
+      throw error;
+    }
+    if (options.verbose) for (const line of held.splice(0)) options.onLog?.(line);
     const why = data?.timedOut
       ? `workerd did not answer within ${Math.round(windowMs / 1000)} s`
       : `workerd could not start it (${data?.cause?.summary?.replace(/\.$/, "") ?? kind})`;

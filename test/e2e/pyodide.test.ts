@@ -98,7 +98,11 @@ describe("cfprobe dev py --runtime pyodide", () => {
     expect(posted.status).toBe(200);
     expect(posted.body).toContain('<span id="name">Ada &lt;b&gt;</span>');
     expect(posted.body).toContain('<span id="message">It&#39;s &quot;fine&quot; &amp; more</span>');
-    const missing = await http(`${ready.url}/form`, { method: "POST", headers: urlencoded, body: "name=&message=hi" });
+    const missing = await http(`${ready.url}/form`, {
+      method: "POST",
+      headers: urlencoded,
+      body: "name=&message=hi",
+    });
     expect([missing.status, missing.body]).toEqual([400, "Missing field: name\n"]);
     const both = await http(`${ready.url}/form`, { method: "POST", headers: urlencoded, body: "name=+" });
     expect([both.status, both.body]).toEqual([400, "Missing field: name, message\n"]);
@@ -109,7 +113,10 @@ describe("cfprobe dev py --runtime pyodide", () => {
     });
     expect(json.status).toBe(415);
     const wrongMethod = await http(`${ready.url}/counter`, { method: "DELETE" });
-    expect([wrongMethod.status, wrongMethod.body]).toEqual([405, "Method DELETE is not allowed on /counter.\n"]);
+    expect([wrongMethod.status, wrongMethod.body]).toEqual([
+      405,
+      "Method DELETE is not allowed on /counter.\n",
+    ]);
     const missingPage = await http(`${ready.url}/nope/deeper?x=1`);
     expect([missingPage.status, missingPage.body]).toEqual([404, "Not found: /nope/deeper\n"]);
 
@@ -131,17 +138,29 @@ describe("cfprobe dev py --runtime pyodide", () => {
     expect(existsSync(file)).toBe(true);
     const db = new Database(file, { readonly: true, fileMustExist: true });
     try {
-      const row = db.prepare("SELECT count FROM page_views WHERE page = 'counter'").get() as { count: number };
+      const row = db.prepare("SELECT count FROM page_views WHERE page = 'counter'").get() as {
+        count: number;
+      };
       expect(row.count).toBe(3);
     } finally {
       db.close();
     }
-    expect(readdirSync(folder).filter((name) => name.endsWith(".sqlite"))).toContain(d1FileName(PY_DATABASE_ID));
+    expect(readdirSync(folder).filter((name) => name.endsWith(".sqlite"))).toContain(
+      d1FileName(PY_DATABASE_ID),
+    );
   });
 
   it("stops the Pyodide runtime and Miniflare's workerd when the runtime crashes, and exits 4", async () => {
     const persist = tempDir("pycrash");
-    const { cli, ready } = await startDev(["py", "--runtime", "pyodide", "--port", "0", "--persist-to", persist]);
+    const { cli, ready } = await startDev([
+      "py",
+      "--runtime",
+      "pyodide",
+      "--port",
+      "0",
+      "--persist-to",
+      persist,
+    ]);
     expect(await counter(ready.url)).toBe(1);
     const members = groupMembers(ready.pid);
     expect(members.length).toBeGreaterThanOrEqual(2);
@@ -153,9 +172,19 @@ describe("cfprobe dev py --runtime pyodide", () => {
 
   it("falls back from workerd to Pyodide with --runtime auto when workerd cannot fetch Pyodide", async () => {
     const persist = tempDir("pyauto");
-    const { cli, ready } = await startDev(["py", "--runtime", "auto", "--port", "0", "--persist-to", persist]);
+    const { cli, ready } = await startDev([
+      "py",
+      "--runtime",
+      "auto",
+      "--port",
+      "0",
+      "--persist-to",
+      persist,
+    ]);
     expect(ready.runtime).toBe("pyodide");
-    expect(cli.stderr()).toMatch(/py: workerd could not start it \(.*pyodide.*\); running it on Pyodide in Node instead/i);
+    expect(cli.stderr()).toMatch(
+      /py: workerd could not start it \(.*pyodide.*\); running it on Pyodide in Node instead/i,
+    );
     expect((await http(`${ready.url}/`)).body).toBe("Hello from the Python worker!\n");
     cli.child.kill("SIGINT");
     expect(await cli.exit()).toBe(130);
@@ -224,11 +253,22 @@ describe("the Pyodide runtime's Python API", () => {
       '[vars]\nGREETING = "hi"\n',
     );
     for (const verbose of [false, true]) {
-      const { cli, ready } = await startDev([dir, "--runtime", "pyodide", "--port", "0", ...(verbose ? ["--verbose"] : [])]);
+      const { cli, ready } = await startDev([
+        dir,
+        "--runtime",
+        "pyodide",
+        "--port",
+        "0",
+        ...(verbose ? ["--verbose"] : []),
+      ]);
       const vars = await http(`${ready.url}/vars`);
       expect([vars.status, JSON.parse(vars.body)]).toEqual([200, { greeting: "hi", kind: "str" }]);
       const stream = await http(`${ready.url}/stream`);
-      expect([stream.status, stream.body, stream.headers.get("x-kind")]).toEqual([201, "one two three", "stream"]);
+      expect([stream.status, stream.body, stream.headers.get("x-kind")]).toEqual([
+        201,
+        "one two three",
+        "stream",
+      ]);
       const echo = await http(`${ready.url}/echo`, { method: "PUT", body: "quiet" });
       expect([echo.status, echo.body, echo.headers.get("x-method")]).toEqual([202, "QUIET", "PUT"]);
 
@@ -251,7 +291,10 @@ describe("the Pyodide runtime's Python API", () => {
   });
 
   it("names a binding it cannot provide, and a dependency it cannot find", async () => {
-    const kv = pythonWorker({ "src/entry.py": PLAIN_WORKER }, '[[kv_namespaces]]\nbinding = "CACHE"\nid = "x"\n');
+    const kv = pythonWorker(
+      { "src/entry.py": PLAIN_WORKER },
+      '[[kv_namespaces]]\nbinding = "CACHE"\nid = "x"\n',
+    );
     const refused = await runCli(["dev", kv, "--runtime", "pyodide", "--port", "0", "--json"]);
     expect(refused.code).toBe(2);
     const error = JSON.parse(refused.stdout).error;
@@ -260,7 +303,8 @@ describe("the Pyodide runtime's Python API", () => {
 
     const needsPackage = pythonWorker({
       "src/entry.py": PLAIN_WORKER,
-      "pyproject.toml": '[project]\nname = "t"\nversion = "0"\ndependencies = ["surely-not-installed-pkg>=1"]\n',
+      "pyproject.toml":
+        '[project]\nname = "t"\nversion = "0"\ndependencies = ["surely-not-installed-pkg>=1"]\n',
     });
     const missing = await runCli(["dev", needsPackage, "--runtime", "pyodide", "--port", "0", "--json"]);
     expect(missing.code).toBe(3);

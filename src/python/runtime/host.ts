@@ -81,6 +81,12 @@ function logError(what: string, error: unknown) {
   for (const line of text.trimEnd().split("\n")) log(line);
 }
 
+/** The last line of a Python traceback: the exception and its message. */
+function lastLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.trimEnd().split("\n").at(-1) ?? text;
+}
+
 function toWebRequest(req: http.IncomingMessage, body: Buffer, port: number): Request {
   const headers = new Headers();
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
@@ -146,7 +152,14 @@ async function main() {
     hostModule.load(plan.sources.entryModule, makeContext, buildEnv(plan, d1));
   } catch (error) {
     logError(`Importing ${plan.sources.entryModule} failed`, error);
-    fail("pyodide-import-failed", `The worker's module ${plan.sources.entryModule} raised while importing.`);
+    const last = lastLine(error);
+    fail(
+      "pyodide-import-failed",
+      `The worker's module ${plan.sources.entryModule} raised while importing: ${last}`,
+      last.startsWith("ModuleNotFoundError")
+        ? "Vendor the module into python_modules/, or list its package in pyproject.toml and install it locally (apt-get install python3-<name>)."
+        : "Fix the error in the worker's code; the traceback above shows where.",
+    );
   }
   const serve = hostModule.serve as PyCallable;
 
@@ -185,8 +198,5 @@ async function main() {
 
 main().catch((error: unknown) => {
   logError("The Pyodide runtime failed to start", error);
-  fail(
-    "pyodide-start-failed",
-    `The Pyodide runtime failed to start: ${(error as Error)?.message?.split("\n").at(-2) ?? String(error)}`,
-  );
+  fail("pyodide-start-failed", `The Pyodide runtime failed to start: ${lastLine(error)}`);
 });
