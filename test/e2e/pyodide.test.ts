@@ -170,6 +170,26 @@ describe("cfprobe dev py --runtime pyodide", () => {
     await expectNothingLeft(ready);
   });
 
+  it("ends the runtime by itself when cfprobe is killed with SIGKILL", async () => {
+    const persist = tempDir("pykill");
+    const { cli, ready } = await startDev([
+      "py",
+      "--runtime",
+      "pyodide",
+      "--port",
+      "0",
+      "--persist-to",
+      persist,
+    ]);
+    expect(groupMembers(ready.pid).length).toBeGreaterThanOrEqual(2);
+    cli.child.kill("SIGKILL");
+    await cli.exit();
+    const deadline = Date.now() + 15_000;
+    while (groupMembers(ready.pid).length > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    await expectNothingLeft(ready);
+  });
+
   it("falls back from workerd to Pyodide with --runtime auto when workerd cannot fetch Pyodide", async () => {
     const persist = tempDir("pyauto");
     const { cli, ready } = await startDev([
@@ -226,9 +246,16 @@ async def streaming_app(scope, receive, send):
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+async def later():
+    print("background work done")
+
+
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
         path = request.url.split("/", 3)[3]
+        if path == "later":
+            self.ctx.waitUntil(later())
+            return Response("queued")
         if path == "vars":
             print("vars were read")
             return Response.json({"greeting": self.env.GREETING, "kind": type(self.env.GREETING).__name__})
@@ -272,6 +299,7 @@ describe("the Pyodide runtime's Python API", () => {
       const echo = await http(`${ready.url}/echo`, { method: "PUT", body: "quiet" });
       expect([echo.status, echo.body, echo.headers.get("x-method")]).toEqual([202, "QUIET", "PUT"]);
 
+      expect((await http(`${ready.url}/later`)).body).toBe("queued");
       const boom = await http(`${ready.url}/boom`);
       expect(boom.status).toBe(500);
       if (verbose) expect(boom.body).toContain("ValueError: boom from the worker");
@@ -283,6 +311,7 @@ describe("the Pyodide runtime's Python API", () => {
       expect(await cli.exit()).toBe(130);
       const log = cli.stderr();
       expect(log).toContain("vars were read");
+      expect(log).toContain("background work done");
       expect(log).toContain("Traceback (most recent call last)");
       expect(log).toContain("ValueError: boom from the worker");
       expect(log).toMatch(/ssl\.create_default_context is not available on cfprobe's Pyodide runtime/);

@@ -65,16 +65,6 @@ function buildEnv(plan: PyodidePlan, d1: LocalD1 | undefined): Record<string, un
   return { ...plan.vars, ...(d1?.databases ?? {}) };
 }
 
-/** One ExecutionContext per request, as in workerd; waitUntil work is awaited in the background. */
-function makeContext() {
-  return {
-    waitUntil(promise: PromiseLike<unknown>) {
-      Promise.resolve(promise).catch((error: unknown) => logError("waitUntil task failed", error));
-    },
-    passThroughOnException() {},
-  };
-}
-
 function logError(what: string, error: unknown) {
   const text = error instanceof Error ? error.message : String(error);
   log(`${what}:`);
@@ -149,7 +139,7 @@ async function main() {
   const hostModule = python.pyimport("_cfprobe_host");
   hostModule.install_placeholders(python.toPy(UNVENDORED_STDLIB));
   try {
-    hostModule.load(plan.sources.entryModule, makeContext, buildEnv(plan, d1));
+    hostModule.load(plan.sources.entryModule, buildEnv(plan, d1));
   } catch (error) {
     logError(`Importing ${plan.sources.entryModule} failed`, error);
     const last = lastLine(error);

@@ -4,21 +4,45 @@ The Node host calls ``load`` once and ``serve`` per request; stdlib modules the 
 get placeholders that import but raise a clear error as soon as they are used.
 """
 
+import asyncio
 import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
 import inspect
+import logging
 import sys
 import types
 
 from pyodide.ffi import JsProxy
 
 _state = {}
+_background = set()
+logger = logging.getLogger("workers")
 
 
-class UnavailableModuleError(ModuleNotFoundError):
-    pass
+class ExecutionContext:
+    """``self.ctx``: waitUntil keeps work (a coroutine, task or JS promise) running after the
+    response is sent, and logs it if it fails, as the Workers runtime does."""
+
+    def waitUntil(self, awaitable):
+        task = asyncio.ensure_future(awaitable)
+        _background.add(task)
+        task.add_done_callback(_background_done)
+
+    def passThroughOnException(self):
+        pass
+
+
+def _background_done(task):
+    _background.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("A waitUntil task failed", exc_info=task.exception())
+
+
+class UnavailableModuleError(ImportError):
+    """Raised on use of a stdlib module the npm pyodide package lacks (a plain ImportError, so that
+    Pyodide does not append its "install it with micropip" advice, which cannot work offline)."""
 
 
 def _unavailable(module_name, attribute):
@@ -29,7 +53,7 @@ def _unavailable(module_name, attribute):
     )
 
     def fail(*_args, **_kwargs):
-        raise UnavailableModuleError(message, name=module_name)
+        raise UnavailableModuleError(message)
 
     # A class, so that annotations, isinstance() and `except module.SomeError:` still work at import
     # time; creating or calling it is the use that fails.
@@ -69,7 +93,7 @@ def install_placeholders(names):
     return missing
 
 
-def load(module_name, ctx_factory, env):
+def load(module_name, env):
     module = importlib.import_module(module_name)
     import workers
 
@@ -83,17 +107,17 @@ def load(module_name, ctx_factory, env):
             f"{module_name} defines no fetch handler: expected `class Default(WorkerEntrypoint)` "
             "with an `async def fetch(self, request)` method, or a module-level `on_fetch`."
         )
-    _state.update(module=module, kind=kind, ctx_factory=ctx_factory, env=env, workers=workers)
+    _state.update(module=module, kind=kind, env=env, workers=workers)
     return kind
 
 
 def cloudflare_workers():
-    return types.SimpleNamespace(env=_state["env"], waitUntil=_state["ctx_factory"]().waitUntil)
+    return types.SimpleNamespace(env=_state["env"], waitUntil=ExecutionContext().waitUntil)
 
 
 async def serve(js_request):
     module, workers, env = _state["module"], _state["workers"], _state["env"]
-    ctx = _state["ctx_factory"]()
+    ctx = ExecutionContext()
     if _state["kind"] == "entrypoint":
         result = module.Default(ctx, env).fetch(workers.Request(js_request))
     else:
