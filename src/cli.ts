@@ -1,12 +1,15 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { checkCommand } from "./commands/check.js";
 import type { RunState } from "./commands/common.js";
+import { dbCommand } from "./commands/db/index.js";
 import { devCommand } from "./commands/dev.js";
+import { pythonCommand } from "./commands/python/index.js";
 import { CfprobeError, ExitCode, errorToJson } from "./errors.js";
 import { Output, type OutputStreams } from "./output/output.js";
 import { PACKAGE_ROOT } from "./project/target.js";
 
-const COMMANDS = [devCommand];
+const COMMANDS = [devCommand, checkCommand, dbCommand, pythonCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, "utf8")) as { version: string };
@@ -24,9 +27,15 @@ export function buildProgram(state: RunState): Command {
       // Parse errors are reported by main() in the same shape as every other error.
       writeErr: () => {},
     });
-  for (const make of COMMANDS)
-    program.addCommand(make(state).exitOverride().configureOutput(program.configureOutput()));
+  for (const make of COMMANDS) program.addCommand(inheritSettings(make(state), program));
   return program;
+}
+
+/** addCommand() does not pass these down, and a command group's subcommands need them too. */
+function inheritSettings(command: Command, program: Command): Command {
+  command.exitOverride().configureOutput(program.configureOutput());
+  for (const sub of command.commands) inheritSettings(sub, program);
+  return command;
 }
 
 /**

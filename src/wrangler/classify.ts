@@ -87,7 +87,9 @@ const RULES: Rule[] = [
     }),
   },
   {
-    test: /(integrity|checksum).*(pyodide|bundle)|(pyodide|bundle).*(integrity|checksum|capnp|invalid|corrupt)/i,
+    // workerd parses the bundle as a Cap'n Proto message; an unreadable one fails in capnp with
+    // "Message ends prematurely in segment table" or "Message did not contain a root pointer".
+    test: /(integrity|checksum).*(pyodide|bundle)|(pyodide|bundle).*(integrity|checksum|capnp|invalid|corrupt)|capnp\/(?:serialize|message|arena)\.c\+\+.*(Message ends prematurely|Message did not contain a root pointer|Message is too large|segment)/i,
     classify: (_match, line) => ({
       kind: "pyodide-bundle",
       summary: "workerd could not use the Pyodide bundle (unreadable, or its integrity does not match).",
@@ -106,10 +108,10 @@ const RULES: Rule[] = [
     }),
   },
   {
-    test: /Address already in use/i,
-    classify: (_match, line) => ({
+    test: /Address already in use(?:.*?(?:toString\(\) = |\()([\w.:[\]]+:\d+))?/i,
+    classify: ([, address], line) => ({
       kind: "address-in-use",
-      summary: "Another process took the port before the worker could listen on it.",
+      summary: `Another process took ${address ?? "a port the worker needs"} before the worker could listen on it.`,
       hint: "Choose another port with --port (0 picks a free one).",
       evidence: line,
     }),

@@ -6,6 +6,7 @@ import { execa, type ResultPromise } from "execa";
 import { request } from "undici";
 import { runtimeError } from "../errors.js";
 import type { WorkerTarget } from "../project/target.js";
+import { prepareWorkerRuntime } from "../python/runtime.js";
 import { classifyStartupFailure, type FailureCause, stripAnsi } from "./classify.js";
 import { assertPortFree, findFreePort, LOOPBACK, waitUntilPortFree } from "./ports.js";
 import { readProcStat, stopProcessGroup } from "./processes.js";
@@ -86,6 +87,9 @@ export async function startWorker(target: WorkerTarget, options: StartOptions): 
 
   const port = options.port === 0 ? await findFreePort() : options.port;
   if (options.port !== 0) await assertPortFree(port);
+  // wrangler picks its inspector port (9229 and up) by probing, so two starts at the same moment
+  // can pick the same one and one of them dies with "Address already in use": choose it here.
+  const inspectorPort = await findFreePort();
   const persistTo = path.resolve(options.persistTo ?? defaultPersistTo(target));
   const url = `http://${LOOPBACK}:${port}`;
 
@@ -102,11 +106,15 @@ export async function startWorker(target: WorkerTarget, options: StartOptions): 
     LOOPBACK,
     "--port",
     String(port),
+    "--inspector-port",
+    String(inspectorPort),
     "--show-interactive-dev-session=false",
   ];
+  // Python workers: a workerd wrapper that reads cfprobe's Pyodide cache, removed when wrangler exits.
+  const runtime = await prepareWorkerRuntime(target, { ...process.env, ...options.env });
   const child = execa(process.execPath, args, {
     cwd: target.dir,
-    env: { ...WRANGLER_ENV, ...options.env },
+    env: { ...WRANGLER_ENV, ...options.env, ...runtime.env },
     detached: true,
     cleanup: false,
     buffer: false,
@@ -117,6 +125,7 @@ export async function startWorker(target: WorkerTarget, options: StartOptions): 
   });
   const pid = child.pid;
   if (pid === undefined) {
+    runtime.cleanup();
     await child;
     throw runtimeError("wrangler-spawn-failed", "Could not start wrangler.", {
       hint: "Reinstall cfprobe's dependencies with `npm ci`.",
@@ -134,6 +143,7 @@ export async function startWorker(target: WorkerTarget, options: StartOptions): 
     if (stream) createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", onLine);
   }
   const exited = waitForExit(child);
+  void exited.then(runtime.cleanup);
 
   const leader = readProcStat(pid);
   const self = readProcStat(process.pid);

@@ -1,0 +1,13 @@
+import { Command } from "commander";
+import type { RunState } from "../common.js";
+import { dbDumpCommand } from "./dump.js";
+import { dbLsCommand } from "./ls.js";
+import { dbQueryCommand } from "./query.js";
+
+export function dbCommand(state: RunState): Command {
+  return new Command("db")
+    .description("read the local D1 databases of a worker: list, dump, query (never writes)")
+    .addCommand(dbLsCommand(state))
+    .addCommand(dbDumpCommand(state))
+    .addCommand(dbQueryCommand(state));
+}
