@@ -4,8 +4,9 @@ import { type PyodideStartOptions, planPyodideRun, startPyodideWorker } from "./
 import { type RunningWorker, startWorker } from "./wrangler/supervisor.js";
 
 /**
- * Which runtime serves a worker: workerd under wrangler dev, Pyodide in Node (Python workers,
- * fully offline), or auto: workerd when it starts, else Pyodide with a notice saying why.
+ * Which runtime serves a Python worker: workerd under wrangler dev, Pyodide in Node (fully
+ * offline), or auto: workerd when it starts, else Pyodide with a notice saying why. JavaScript
+ * workers always run on workerd, so `cfprobe check js py --runtime pyodide` checks both.
  * `cfprobe dev` and `cfprobe check` both start workers through here.
  */
 export const RUNTIME_CHOICES = ["workerd", "pyodide", "auto"] as const;
@@ -28,7 +29,7 @@ export async function startWorkerOn(
   options: RuntimeStartOptions,
 ): Promise<RunningWorker> {
   const runtime = options.runtime ?? "workerd";
-  if (runtime === "workerd" || (runtime === "auto" && target.runtime === "javascript")) {
+  if (runtime === "workerd" || target.runtime === "javascript") {
     return startWorker(target, options);
   }
   if (runtime === "pyodide") return startPyodideWorker(target, options);

@@ -211,10 +211,22 @@ describe("cfprobe dev py --runtime pyodide", () => {
     await expectNothingLeft(ready);
   });
 
-  it("refuses a JavaScript worker", async () => {
-    const result = await runCli(["dev", "js", "--runtime", "pyodide", "--port", "0", "--json"]);
-    expect(result.code).toBe(2);
-    expect(JSON.parse(result.stdout).error.code).toBe("pyodide-not-python");
+  it("keeps JavaScript workers on workerd", async () => {
+    const persist = tempDir("jsstate");
+    const { cli, ready } = await startDev([
+      "js",
+      "--runtime",
+      "pyodide",
+      "--port",
+      "0",
+      "--persist-to",
+      persist,
+    ]);
+    expect(ready.runtime).toBe("workerd");
+    expect((await http(`${ready.url}/`)).body).toBe("Hello from the JavaScript worker!\n");
+    cli.child.kill("SIGINT");
+    expect(await cli.exit()).toBe(130);
+    await expectNothingLeft(ready);
   });
 });
 
