@@ -245,17 +245,37 @@ function pythonWorker(files: Record<string, string>, toml = "") {
 }
 
 const PLAIN_WORKER = `
+import asyncio
+
 import asgi
 from workers import Response, WorkerEntrypoint
 from vendored_helper import shout
 
 
 async def streaming_app(scope, receive, send):
+    if scope["type"] != "http":
+        return
     await receive()
     await send({"type": "http.response.start", "status": 201, "headers": [(b"x-kind", b"stream")]})
     for part in (b"one ", b"two ", b"three"):
         await send({"type": "http.response.body", "body": part, "more_body": True})
     await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+release = None
+
+
+async def held_app(scope, receive, send):
+    # Sends one chunk, then waits until /release is requested: the first chunk must reach the
+    # client before the app finishes, or this response never completes.
+    global release
+    if scope["type"] != "http":
+        return
+    release = asyncio.Event()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"first;", "more_body": True})
+    await release.wait()
+    await send({"type": "http.response.body", "body": b"second", "more_body": False})
 
 
 async def later():
@@ -273,6 +293,11 @@ class Default(WorkerEntrypoint):
             return Response.json({"greeting": self.env.GREETING, "kind": type(self.env.GREETING).__name__})
         if path == "stream":
             return await asgi.fetch(streaming_app, request, self.env)
+        if path == "held":
+            return await asgi.fetch(held_app, request, self.env, self.ctx)
+        if path == "release":
+            release.set()
+            return Response("released")
         if path == "echo":
             body = await request.text()
             return Response(shout(body), status=202, headers={"x-method": str(request.method)})
@@ -308,6 +333,21 @@ describe("the Pyodide runtime's Python API", () => {
         "one two three",
         "stream",
       ]);
+      const held = await fetch(`${ready.url}/held`, { signal: AbortSignal.timeout(15_000) });
+      const reader = held.body!.getReader();
+      const decoder = new TextDecoder();
+      let received = "";
+      while (!received.includes("first;")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        received += decoder.decode(value, { stream: true });
+      }
+      expect(received).toBe("first;");
+      expect((await http(`${ready.url}/release`)).body).toBe("released");
+      for (let part = await reader.read(); !part.done; part = await reader.read()) {
+        received += decoder.decode(part.value, { stream: true });
+      }
+      expect(received).toBe("first;second");
       const echo = await http(`${ready.url}/echo`, { method: "PUT", body: "quiet" });
       expect([echo.status, echo.body, echo.headers.get("x-method")]).toEqual([202, "QUIET", "PUT"]);
 
