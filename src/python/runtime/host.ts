@@ -10,6 +10,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadPyodide, type PyodideInterface } from "pyodide";
 import { PACKAGE_ROOT } from "../../project/target.js";
+import { livingGroupMembers } from "../../wrangler/processes.js";
 import { type LocalD1, startLocalD1 } from "./d1.js";
 import type { PyodidePlan } from "./plan.js";
 import { FATAL_PREFIX, PLAN_ENV } from "./protocol.js";
@@ -114,11 +115,21 @@ async function main() {
   const persistTo = values["persist-to"] ?? "";
   const started = Date.now();
 
-  let d1: LocalD1 | undefined;
+  // Miniflare starts its workerd while this process loads Pyodide and imports the worker.
+  const d1Ready = plan.d1.length ? startLocalD1(plan.d1, persistTo) : Promise.resolve(undefined);
+  d1Ready.catch(() => {});
   let server: http.Server | undefined;
+  let stopping = false;
   const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
     server?.close();
-    await Promise.race([d1?.dispose(), new Promise((resolve) => setTimeout(resolve, 3000))]);
+    const disposed = d1Ready.then((d1) => d1?.dispose()).catch(() => {});
+    await Promise.race([disposed, new Promise((resolve) => setTimeout(resolve, 3000))]);
+    // Whatever Miniflare could not stop in time shares our process group: end it before we go.
+    for (const member of livingGroupMembers(process.pid)) {
+      if (member.pid !== process.pid) process.kill(member.pid, "SIGKILL");
+    }
     process.exit(code);
   };
   process.on("SIGTERM", () => void shutdown(143));
@@ -127,19 +138,12 @@ async function main() {
   process.stdin.on("end", () => void shutdown(0));
   process.stdin.resume();
 
-  const [python, localD1] = await Promise.all([
-    loadPython(plan),
-    plan.d1.length ? startLocalD1(plan.d1, persistTo) : Promise.resolve(undefined),
-  ]);
-  d1 = localD1;
-  log(
-    `Pyodide ${python.version} loaded; D1: ${plan.d1.map((db) => `env.${db.binding}`).join(", ") || "none"}`,
-  );
-
+  const python = await loadPython(plan);
+  const loadedMs = Date.now() - started;
   const hostModule = python.pyimport("_cfprobe_host");
   hostModule.install_placeholders(python.toPy(UNVENDORED_STDLIB));
   try {
-    hostModule.load(plan.sources.entryModule, buildEnv(plan, d1));
+    hostModule.load(plan.sources.entryModule);
   } catch (error) {
     logError(`Importing ${plan.sources.entryModule} failed`, error);
     const last = lastLine(error);
@@ -151,6 +155,12 @@ async function main() {
         : "Fix the error in the worker's code; the traceback above shows where.",
     );
   }
+  const importedMs = Date.now() - started;
+  hostModule.set_env(buildEnv(plan, await d1Ready));
+  const bindings = plan.d1.map((db) => `env.${db.binding}`).join(", ") || "none";
+  log(
+    `Pyodide ${python.version} loaded in ${loadedMs} ms, ${plan.sources.entryModule} imported at ${importedMs} ms; D1: ${bindings}`,
+  );
   const serve = hostModule.serve as PyCallable;
 
   server = http.createServer(async (req, res) => {

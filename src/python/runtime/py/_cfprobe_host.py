@@ -93,7 +93,7 @@ def install_placeholders(names):
     return missing
 
 
-def load(module_name, env):
+def load(module_name):
     module = importlib.import_module(module_name)
     import workers
 
@@ -107,8 +107,12 @@ def load(module_name, env):
             f"{module_name} defines no fetch handler: expected `class Default(WorkerEntrypoint)` "
             "with an `async def fetch(self, request)` method, or a module-level `on_fetch`."
         )
-    _state.update(module=module, kind=kind, env=env, workers=workers)
+    _state.update(module=module, kind=kind, workers=workers)
     return kind
+
+
+def set_env(env):
+    _state["env"] = env
 
 
 def cloudflare_workers():
