@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CfprobeError } from "../src/errors.js";
 import { resolveTarget } from "../src/project/target.js";
+import { parseRuntime } from "../src/runtime.js";
 import {
   debianRequirements,
   markerHolds,
@@ -152,5 +153,12 @@ describe("planPyodideRun", () => {
       "pyodide-binding-unsupported",
       expect.stringContaining("env.FILES (r2_buckets)"),
     ]);
+  });
+});
+
+describe("parseRuntime", () => {
+  it("accepts the three runtimes and names them when given another", () => {
+    expect(["workerd", "pyodide", "auto"].map(parseRuntime)).toEqual(["workerd", "pyodide", "auto"]);
+    expect(() => parseRuntime("node")).toThrow(/Unknown runtime "node"/);
   });
 });
