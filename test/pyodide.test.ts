@@ -4,7 +4,6 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CfprobeError } from "../src/errors.js";
 import { resolveTarget } from "../src/project/target.js";
-import { parseRuntime } from "../src/runtime.js";
 import {
   debianRequirements,
   markerHolds,
@@ -12,6 +11,7 @@ import {
   resolvePythonSources,
 } from "../src/python/runtime/packages.js";
 import { planPyodideRun, pyodideVersionFor } from "../src/python/runtime/plan.js";
+import { parseRuntime } from "../src/runtime.js";
 
 const dirs: string[] = [];
 afterEach(() => {
