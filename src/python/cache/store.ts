@@ -29,11 +29,15 @@ export async function writeAtomically(
 ): Promise<void> {
   mkdirSync(path.dirname(destination), { recursive: true });
   const temporary = `${destination}.${process.pid}-${randomBytes(4).toString("hex")}${PARTIAL_SUFFIX}`;
+  const sink = createWriteStream(temporary, { flags: "wx" });
   try {
-    await pipeline(source, createWriteStream(temporary, { flags: "wx" }));
+    await pipeline(source, sink);
     await verify(temporary);
     renameSync(temporary, destination);
   } finally {
+    // A source that fails at once can reject before the sink has even opened its file; removing
+    // it before the sink closes would let the file appear afterwards.
+    if (!sink.closed) await new Promise<void>((resolve) => sink.once("close", () => resolve()));
     rmSync(temporary, { force: true });
   }
 }
