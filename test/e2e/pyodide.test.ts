@@ -246,6 +246,7 @@ function pythonWorker(files: Record<string, string>, toml = "") {
 
 const PLAIN_WORKER = `
 import asyncio
+import json
 
 import asgi
 from workers import Response, WorkerEntrypoint
@@ -278,6 +279,27 @@ async def held_app(scope, receive, send):
     await send({"type": "http.response.body", "body": b"second", "more_body": False})
 
 
+async def scope_app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    body = (await receive())["body"]
+    headers = dict(scope["headers"])
+    import workers
+
+    answer = {
+        "method": scope["method"],
+        "path": scope["path"],
+        "query": scope["query_string"].decode(),
+        "header": headers[b"x-probe"].decode(),
+        "body": body.decode(),
+        "env": scope["env"].GREETING,
+        "module_env": workers.env.GREETING,
+    }
+    payload = json.dumps(answer).encode()
+    await send({"type": "http.response.start", "status": 207, "headers": [(b"content-type", b"application/json"), (b"set-cookie", b"a=1"), (b"set-cookie", b"b=2")]})
+    await send({"type": "http.response.body", "body": payload})
+
+
 async def later():
     print("background work done")
 
@@ -293,6 +315,8 @@ class Default(WorkerEntrypoint):
             return Response.json({"greeting": self.env.GREETING, "kind": type(self.env.GREETING).__name__})
         if path == "stream":
             return await asgi.fetch(streaming_app, request, self.env)
+        if path.startswith("scope"):
+            return await asgi.fetch(scope_app, request, self.env)
         if path == "held":
             return await asgi.fetch(held_app, request, self.env, self.ctx)
         if path == "release":
@@ -308,7 +332,7 @@ class Default(WorkerEntrypoint):
 `;
 
 describe("the Pyodide runtime's Python API", () => {
-  it("gives vars as strings, streams ASGI bodies, loads python_modules, and turns exceptions into 500", async () => {
+  it("passes the ASGI scope, gives vars as strings, streams bodies, loads python_modules, turns exceptions into 500", async () => {
     const dir = pythonWorker(
       {
         "src/entry.py": PLAIN_WORKER,
@@ -333,6 +357,23 @@ describe("the Pyodide runtime's Python API", () => {
         "one two three",
         "stream",
       ]);
+      const scope = await fetch(`${ready.url}/scope/%C3%A9t%C3%A9?a=1&b=two`, {
+        method: "PATCH",
+        headers: { "x-probe": "yes" },
+        body: "payload",
+        signal: AbortSignal.timeout(15_000),
+      });
+      expect(scope.status).toBe(207);
+      expect(scope.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
+      expect(await scope.json()).toEqual({
+        method: "PATCH",
+        path: "/scope/été",
+        query: "a=1&b=two",
+        header: "yes",
+        body: "payload",
+        env: "hi",
+        module_env: "hi",
+      });
       const held = await fetch(`${ready.url}/held`, { signal: AbortSignal.timeout(15_000) });
       const reader = held.body!.getReader();
       const decoder = new TextDecoder();
