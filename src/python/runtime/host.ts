@@ -4,8 +4,11 @@
  * server on 127.0.0.1. Everything it prints is the worker's log; a fatal start error is one
  * `cfprobe-pyodide-error {json}` line before exiting 1.
  */
+
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import http from "node:http";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadPyodide, type PyodideInterface } from "pyodide";
@@ -18,8 +21,21 @@ import { FATAL_PREFIX, PLAN_ENV } from "./protocol.js";
 /** Where our `workers`, `asgi` and host modules come from (shipped as .py files with the sources). */
 const PY_DIR = path.join(PACKAGE_ROOT, "src", "python", "runtime", "py");
 
-/** Stdlib modules the npm package leaves out (pyodide-lock.json: cpython_module), given placeholders. */
-const UNVENDORED_STDLIB = ["ssl", "lzma", "sqlite3", "pydoc_data"];
+/**
+ * Stdlib modules the npm package leaves out (separate downloads, `cpython_module` in its lock
+ * file): ssl, lzma, sqlite3, pydoc_data for 0.28.2. Private ones (_hashlib ...) get no placeholder,
+ * so that the stdlib's own fallbacks (hashlib's builtin hashes) keep working; `test` is not needed.
+ */
+function unvendoredStdlib(): string[] {
+  const lockFile = createRequire(import.meta.url).resolve("pyodide/pyodide-lock.json");
+  const lock = JSON.parse(readFileSync(lockFile, "utf8")) as {
+    packages: Record<string, { package_type?: string; imports?: string[] }>;
+  };
+  return Object.values(lock.packages)
+    .filter((pkg) => pkg.package_type === "cpython_module")
+    .flatMap((pkg) => pkg.imports ?? [])
+    .filter((name) => !name.startsWith("_") && name !== "test");
+}
 
 type PyCallable = (...args: unknown[]) => unknown;
 
@@ -97,7 +113,9 @@ async function writeWebResponse(res: http.ServerResponse, response: Response) {
   if (cookies.length) headers["set-cookie"] = cookies;
   res.writeHead(response.status, response.statusText || undefined, headers);
   if (response.body) {
-    for await (const chunk of response.body) res.write(chunk);
+    for await (const chunk of response.body) {
+      if (!res.write(chunk)) await once(res, "drain");
+    }
   }
   res.end();
 }
@@ -141,7 +159,7 @@ async function main() {
   const python = await loadPython(plan);
   const loadedMs = Date.now() - started;
   const hostModule = python.pyimport("_cfprobe_host");
-  hostModule.install_placeholders(python.toPy(UNVENDORED_STDLIB));
+  hostModule.install_placeholders(python.toPy(unvendoredStdlib()));
   try {
     hostModule.load(plan.sources.entryModule);
   } catch (error) {
