@@ -2,9 +2,9 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import { CfprobeError, ExitCode, runtimeError } from "../../errors.js";
+import { runtimeError } from "../../errors.js";
 import type { WorkerTarget } from "../../project/target.js";
-import { stripAnsi } from "../../wrangler/classify.js";
+import { type FailureCause, type FailureKind, stripAnsi } from "../../wrangler/classify.js";
 import { assertPortFree, findFreePort, LOOPBACK, waitUntilPortFree } from "../../wrangler/ports.js";
 import { readProcStat, stopProcessGroup } from "../../wrangler/processes.js";
 import { reclaimOrphanedRuns, removeRunRecord, writeRunRecord } from "../../wrangler/records.js";
@@ -25,6 +25,12 @@ export interface PyodideStartOptions extends StartOptions {
   /** Put Python tracebacks in 500 responses too (they always go to the log). */
   verbose?: boolean;
 }
+
+/** How the runtime's own fatal start errors map onto the causes every start failure reports. */
+const FATAL_KINDS: Record<string, FailureKind> = {
+  "pyodide-import-failed": "script-error",
+  "pyodide-listen-failed": "address-in-use",
+};
 
 const HOST_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), "host.js");
 
@@ -115,21 +121,25 @@ export async function startPyodideWorker(
     await stop();
     if (outcome.kind === "aborted") throw options.signal?.reason ?? new Error("aborted");
     const lines = [...tail];
-    const summary =
-      fatal?.message ??
-      (outcome.kind === "timeout"
-        ? `The Pyodide runtime did not answer HTTP within ${Math.round(timeoutMs / 1000)} s.`
-        : "The Pyodide runtime stopped before the worker answered; its log above says why.");
-    throw new CfprobeError(
-      fatal?.code ?? (outcome.kind === "timeout" ? "worker-start-timeout" : "worker-start-failed"),
-      `${target.label}: ${summary}`,
-      ExitCode.runtime,
+    const cause: FailureCause = fatal
+      ? { kind: FATAL_KINDS[fatal.code] ?? "unknown", summary: fatal.message, hint: fatal.hint }
+      : {
+          kind: "unknown",
+          summary:
+            outcome.kind === "timeout"
+              ? `The Pyodide runtime did not answer HTTP within ${Math.round(timeoutMs / 1000)} s.`
+              : "The Pyodide runtime stopped before the worker answered; its log above says why.",
+        };
+    // The same codes and data.cause as a failed wrangler start, so `cfprobe check` reports it as blocked.
+    throw runtimeError(
+      outcome.kind === "timeout" ? "worker-start-timeout" : "worker-start-failed",
+      `${target.label}: ${cause.summary}`,
       {
         hint:
-          fatal?.hint ??
+          cause.hint ??
           "Fix the error the log shows (run with --verbose for all of it), then start it again.",
         details: lines,
-        data: { target: target.label, runtime: "pyodide", timedOut: outcome.kind === "timeout" },
+        data: { target: target.label, runtime: "pyodide", cause, timedOut: outcome.kind === "timeout" },
       },
     );
   }
