@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { expect, it } from "vitest";
 import { processesMentioning, runCli } from "./helpers.js";
 
@@ -20,4 +23,28 @@ it("cfprobe check js py --runtime pyodide passes the default suite offline, py o
   expect(py.checks.length).toBeGreaterThan(5);
   expect(py.checks.every((check) => check.status === "pass")).toBe(true);
   expect(processesMentioning("cfprobe-check-")).toEqual([]);
+});
+
+it("reports a Python worker that fails to import on Pyodide as blocked, with the exception", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "cfprobe-pybroken-"));
+  try {
+    mkdirSync(path.join(dir, "src"));
+    writeFileSync(
+      path.join(dir, "wrangler.toml"),
+      'name = "b"\nmain = "src/entry.py"\ncompatibility_date = "2025-09-29"\ncompatibility_flags = ["python_workers"]\n',
+    );
+    writeFileSync(path.join(dir, "src", "entry.py"), "import module_that_is_nowhere\n");
+    const result = await runCli(["check", dir, "--runtime", "pyodide", "--json"]);
+    expect(result.code).toBe(1);
+    const [target] = (JSON.parse(result.stdout) as { targets: Array<{ status: string; cause: unknown }> })
+      .targets;
+    expect(target?.status).toBe("blocked");
+    expect(target?.cause).toMatchObject({
+      kind: "script-error",
+      summary: expect.stringContaining("No module named 'module_that_is_nowhere'"),
+    });
+    expect(processesMentioning(dir)).toEqual([]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
