@@ -1,6 +1,11 @@
 import { usageError } from "./errors.js";
 import type { WorkerTarget } from "./project/target.js";
-import { type PyodideStartOptions, planPyodideRun, startPyodideWorker } from "./python/runtime/index.js";
+import {
+  type PyodideStartOptions,
+  planPyodideRun,
+  pyodideReleaseFor,
+  startPyodideWorker,
+} from "./python/runtime/index.js";
 import { type RunningWorker, startWorker } from "./wrangler/supervisor.js";
 
 /**
@@ -37,7 +42,7 @@ export async function startWorkerOn(
   // auto, Python worker: the Pyodide runtime must be able to take over, or the workerd error stands.
   let fallbackProblem: unknown;
   try {
-    planPyodideRun(target);
+    planPyodideRun(target, await pyodideReleaseFor(target, { ...process.env, ...options.env }));
   } catch (error) {
     fallbackProblem = error;
   }

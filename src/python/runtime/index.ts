@@ -16,10 +16,10 @@ import {
   waitForExit,
   waitUntilReady,
 } from "../../wrangler/supervisor.js";
-import { planPyodideRun } from "./plan.js";
+import { planPyodideRun, pyodideReleaseFor } from "./plan.js";
 import { FATAL_PREFIX, PLAN_ENV } from "./protocol.js";
 
-export { BUNDLED_PYODIDE, planPyodideRun, pyodideVersionFor } from "./plan.js";
+export { BUNDLED_PYODIDE, planPyodideRun, pyodideReleaseFor } from "./plan.js";
 
 export interface PyodideStartOptions extends StartOptions {
   /** Put Python tracebacks in 500 responses too (they always go to the log). */
@@ -43,7 +43,7 @@ export async function startPyodideWorker(
   target: WorkerTarget,
   options: PyodideStartOptions,
 ): Promise<RunningWorker> {
-  const plan = planPyodideRun(target);
+  const plan = planPyodideRun(target, await pyodideReleaseFor(target, { ...process.env, ...options.env }));
   const reclaimed = await reclaimOrphanedRuns(target.dir);
   if (reclaimed.length > 0) options.onReclaimed?.(reclaimed);
 

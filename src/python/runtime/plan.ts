@@ -1,7 +1,8 @@
 import { createRequire } from "node:module";
-import { usageError } from "../../errors.js";
+import { CfprobeError, ExitCode, usageError } from "../../errors.js";
 import type { WorkerConfig } from "../../project/config.js";
 import type { WorkerTarget } from "../../project/target.js";
+import { requiredPyodideFiles } from "../files.js";
 import { type PythonSources, resolvePythonSources } from "./packages.js";
 
 /** The Pyodide release cfprobe ships (npm `pyodide`), which workerd loads for python_workers_20250116. */
@@ -11,7 +12,21 @@ export const BUNDLED_PYODIDE = "0.28.2";
 const PYTHON_20250116_DATE = "2025-09-29";
 
 /**
- * The Pyodide release workerd would load for a worker's compatibility settings, or undefined when
+ * The Pyodide release workerd would load for the worker: asked of the installed workerd (through
+ * the same derivation `cfprobe python fetch` uses, cached per workerd version), or, when that
+ * workerd cannot be run at all, by the documented rule of pyodideVersionFor.
+ */
+export async function pyodideReleaseFor(target: WorkerTarget, env: NodeJS.ProcessEnv): Promise<string> {
+  try {
+    return (await requiredPyodideFiles(target, { env })).pyodideVersion;
+  } catch (error) {
+    if (error instanceof CfprobeError && error.exitCode === ExitCode.usage) throw error;
+    return pyodideVersionFor(target.config) ?? "none";
+  }
+}
+
+/**
+ * The Pyodide release for a worker's compatibility settings by FACTS.md's rule, or undefined when
  * the settings do not make it a Python worker.
  */
 export function pyodideVersionFor(config: Pick<WorkerConfig, "compatibilityDate" | "compatibilityFlags">) {
@@ -33,8 +48,11 @@ export interface PyodidePlan {
   vars: Record<string, unknown>;
 }
 
-/** Checks that the Pyodide runtime can run `target` and says what it needs; throws a usage error if not. */
-export function planPyodideRun(target: WorkerTarget): PyodidePlan {
+/**
+ * Checks that the Pyodide runtime can run `target`, which would get Pyodide `wanted` under
+ * workerd, and says what it needs; throws a usage error if it cannot.
+ */
+export function planPyodideRun(target: WorkerTarget, wanted = pyodideVersionFor(target.config)): PyodidePlan {
   const { config } = target;
   if (!config.isPython || !config.main) {
     throw usageError(
@@ -43,8 +61,7 @@ export function planPyodideRun(target: WorkerTarget): PyodidePlan {
       { hint: "Use --runtime workerd (the default) for JavaScript workers." },
     );
   }
-  const wanted = pyodideVersionFor(config);
-  if (wanted === undefined) {
+  if (pyodideVersionFor(config) === undefined) {
     throw usageError(
       "pyodide-not-python",
       `${target.label}: ${config.path} lacks the python_workers compatibility flag, so workerd would not run it as Python.`,
