@@ -4,12 +4,13 @@ import { checkCommand } from "./commands/check.js";
 import type { RunState } from "./commands/common.js";
 import { dbCommand } from "./commands/db/index.js";
 import { devCommand } from "./commands/dev.js";
+import { diagnosePythonCommand } from "./commands/diagnose-python.js";
 import { pythonCommand } from "./commands/python/index.js";
 import { CfprobeError, ExitCode, errorToJson } from "./errors.js";
 import { Output, type OutputStreams } from "./output/output.js";
 import { PACKAGE_ROOT } from "./project/target.js";
 
-const COMMANDS = [devCommand, checkCommand, dbCommand, pythonCommand];
+const COMMANDS = [devCommand, checkCommand, dbCommand, pythonCommand, diagnosePythonCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, "utf8")) as { version: string };

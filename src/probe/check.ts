@@ -34,6 +34,7 @@ export interface CheckTargetOptions {
   artifactsDir: string;
   requireBrowser: boolean;
   verbose: boolean;
+  chromium?: string;
   signal: AbortSignal;
   /** workerd (default), pyodide, or auto (decided at the first start, kept for restarts). */
   runtime?: RuntimeChoice;
@@ -122,6 +123,7 @@ export async function checkTarget(
       signal: options.signal,
       requireBrowser: options.requireBrowser,
       verbose: options.verbose,
+      chromium: options.chromium,
       onCheck: options.onCheck,
     });
     const failed = run.crash !== undefined || run.checks.some((check) => check.status === "fail");
