@@ -7,6 +7,7 @@ import { renderJunit } from "../output/junit.js";
 import { checkTarget, checkUrl, type TargetReport } from "../probe/check.js";
 import { DEFAULT_SUITE, loadSuite } from "../probe/suite.js";
 import { resolveTarget, type WorkerTarget } from "../project/target.js";
+import { parseRuntime, type RuntimeChoice } from "../runtime.js";
 import { withInterrupts } from "../signals.js";
 import { action, type RunState, secondsOption, withCommonOptions } from "./common.js";
 
@@ -22,6 +23,7 @@ interface CheckOptions {
   chromium?: string;
   config?: string;
   env?: string;
+  runtime: RuntimeChoice;
 }
 
 export function checkCommand(state: RunState): Command {
@@ -45,7 +47,13 @@ export function checkCommand(state: RunState): Command {
         "Chromium for browser steps (default: $CFPROBE_CHROMIUM, then chromium on PATH)",
       )
       .option("-c, --config <file>", "wrangler config to use (single target)")
-      .option("-e, --env <name>", "wrangler environment to apply"),
+      .option("-e, --env <name>", "wrangler environment to apply")
+      .option(
+        "--runtime <runtime>",
+        "workerd, pyodide (Python workers, offline) or auto",
+        parseRuntime,
+        "workerd",
+      ),
   );
   return action<CheckOptions>(command, state, async (args, options, { out, cwd }) => {
     const suite = loadSuite(path.resolve(cwd, options.suite ?? DEFAULT_SUITE));
@@ -83,6 +91,8 @@ export function checkCommand(state: RunState): Command {
           ...common,
           persistTo: options.persistTo,
           timeoutMs: options.timeout,
+          runtime: options.runtime,
+          onNotice: (message) => out.warn(message),
           onLog: out.verbose ? (line) => out.debug(`${prefix} ${line}`) : undefined,
           // Live lines only on a terminal: in a log they would repeat the report on stdout.
           onCheck: out.isStderrTty

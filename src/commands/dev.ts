@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { defaultTarget, resolveTarget } from "../project/target.js";
+import { parseRuntime, type RuntimeChoice } from "../runtime.js";
 import { withInterrupts } from "../signals.js";
 import { planPorts, startWorkers, superviseUntilStopped } from "../wrangler/session.js";
 import { action, integerOption, type RunState, secondsOption, withCommonOptions } from "./common.js";
@@ -10,6 +11,7 @@ interface DevOptions {
   timeout: number;
   config?: string;
   env?: string;
+  runtime: RuntimeChoice;
 }
 
 export function devCommand(state: RunState): Command {
@@ -33,7 +35,13 @@ export function devCommand(state: RunState): Command {
         60_000,
       )
       .option("-c, --config <file>", "wrangler config to use (single target)")
-      .option("-e, --env <name>", "wrangler environment to apply"),
+      .option("-e, --env <name>", "wrangler environment to apply")
+      .option(
+        "--runtime <runtime>",
+        "workerd, pyodide (Python workers on Pyodide in Node, offline) or auto",
+        parseRuntime,
+        "workerd",
+      ),
   );
   return action<DevOptions>(command, state, async (args, options, { out, cwd }) => {
     const resolveOptions = { cwd, configPath: options.config, env: options.env };
@@ -49,7 +57,10 @@ export function devCommand(state: RunState): Command {
         port: ports[index] ?? 0,
         persistTo: options.persistTo,
         timeoutMs: options.timeout,
+        runtime: options.runtime,
+        verbose: Boolean(options.verbose),
         signal,
+        onNotice: (message) => out.warn(message),
         onLog: (line) => out.log(`${out.logStyle.cyan(`[${target.label.padEnd(labelWidth)}]`)} ${line}`),
         onReclaimed: (runs) =>
           out.warn(
@@ -58,8 +69,12 @@ export function devCommand(state: RunState): Command {
       }));
       for (const worker of workers) {
         const { target, url, port, pid, persistTo } = worker;
-        if (out.json) out.resultJson({ target: target.label, url, port, pid, persistTo }, false);
-        else out.result(`${out.style.green("ready")}  ${target.label.padEnd(labelWidth)}  ${url}`);
+        const runtime = worker.runtime ?? "workerd";
+        if (out.json) out.resultJson({ target: target.label, url, port, pid, persistTo, runtime }, false);
+        else {
+          const on = runtime === "workerd" ? "" : `  (${runtime})`;
+          out.result(`${out.style.green("ready")}  ${target.label.padEnd(labelWidth)}  ${url}${on}`);
+        }
       }
       out.info("Press Ctrl-C to stop.");
       return superviseUntilStopped(workers, signal);

@@ -4,8 +4,9 @@ import path from "node:path";
 import { request } from "undici";
 import { CfprobeError } from "../errors.js";
 import type { WorkerTarget } from "../project/target.js";
+import { type RuntimeChoice, startWorkerOn } from "../runtime.js";
 import type { FailureCause } from "../wrangler/classify.js";
-import { type RunningWorker, startWorker } from "../wrangler/supervisor.js";
+import type { RunningWorker } from "../wrangler/supervisor.js";
 import { runSuite, type WorkerSession } from "./run.js";
 import type { Suite } from "./suite.js";
 import type { CheckResult } from "./types.js";
@@ -35,6 +36,9 @@ export interface CheckTargetOptions {
   verbose: boolean;
   chromium?: string;
   signal: AbortSignal;
+  /** workerd (default), pyodide, or auto (decided at the first start, kept for restarts). */
+  runtime?: RuntimeChoice;
+  onNotice?: (message: string) => void;
   onLog?: (line: string) => void;
   onCheck?: (result: CheckResult) => void;
 }
@@ -57,13 +61,16 @@ export async function checkTarget(
     ...report,
     durationMs: Math.round(performance.now() - started),
   });
-  const start = (port: number) =>
-    startWorker(target, {
+  const start = (port: number, runtime = options.runtime) =>
+    startWorkerOn(target, {
       port,
       persistTo,
       timeoutMs: options.timeoutMs,
       signal: options.signal,
       onLog: options.onLog,
+      runtime,
+      verbose: options.verbose,
+      onNotice: options.onNotice,
     });
 
   let worker: RunningWorker | undefined;
@@ -100,7 +107,7 @@ export async function checkTarget(
         restarting = true;
         try {
           await current.stop();
-          current = await start(current.port);
+          current = await start(current.port, current.runtime ?? "workerd");
           worker = current;
         } catch (error) {
           announceCrash(`it did not come back after a restart: ${(error as Error).message}`);

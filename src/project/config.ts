@@ -28,6 +28,8 @@ export interface WorkerConfig {
   compatibilityFlags: string[];
   d1Databases: D1Binding[];
   vars: Record<string, unknown>;
+  /** Bindings of kinds other than D1 and vars (KV, R2, services ...), for runtimes that lack them. */
+  otherBindings: OtherBinding[];
   /** Environments declared under [env.*]. */
   environments: string[];
   /** The environment applied, if any. */
@@ -35,6 +37,34 @@ export interface WorkerConfig {
   /** A Python Worker: its entry module is a .py file. */
   isPython: boolean;
 }
+
+export interface OtherBinding {
+  /** The config key, e.g. kv_namespaces. */
+  kind: string;
+  /** The binding name (env.NAME), when the section names one. */
+  name?: string;
+}
+
+/** wrangler config sections that declare bindings cfprobe does not model. */
+const OTHER_BINDING_KEYS = [
+  "kv_namespaces",
+  "r2_buckets",
+  "durable_objects",
+  "services",
+  "queues",
+  "analytics_engine_datasets",
+  "vectorize",
+  "hyperdrive",
+  "ai",
+  "browser",
+  "images",
+  "workflows",
+  "send_email",
+  "dispatch_namespaces",
+  "mtls_certificates",
+  "version_metadata",
+  "assets",
+] as const;
 
 type Raw = Record<string, unknown>;
 
@@ -72,6 +102,7 @@ export function readWorkerConfig(configPath: string, options: { env?: string } =
     compatibilityFlags: flags as string[],
     d1Databases: readD1Bindings(effective.d1_databases, absolute, dir),
     vars: isRecord(effective.vars) ? effective.vars : {},
+    otherBindings: readOtherBindings(effective),
     environments,
     env: options.env,
     isPython: main?.endsWith(".py") ?? false,
@@ -109,6 +140,20 @@ function readD1Bindings(value: unknown, file: string, dir: string): D1Binding[] 
       previewDatabaseId: optionalString(entry, "preview_database_id", file, where),
       migrationsDir: path.resolve(dir, migrations ?? "migrations"),
     };
+  });
+}
+
+function readOtherBindings(config: Raw): OtherBinding[] {
+  return OTHER_BINDING_KEYS.flatMap((kind) => {
+    const value = config[kind];
+    if (value === undefined) return [];
+    // durable_objects nests its list under `bindings`; ai, browser and images are single tables.
+    const section = kind === "durable_objects" && isRecord(value) ? value.bindings : value;
+    const entries = Array.isArray(section) ? section : [section];
+    return entries.map((entry) => {
+      const name = isRecord(entry) ? (entry.binding ?? entry.name) : undefined;
+      return typeof name === "string" ? { kind, name } : { kind };
+    });
   });
 }
 

@@ -1,7 +1,8 @@
 import { runtimeError, usageError } from "../errors.js";
 import type { WorkerTarget } from "../project/target.js";
+import { type RuntimeStartOptions, startWorkerOn } from "../runtime.js";
 import { aborted } from "../signals.js";
-import { type RunningWorker, type StartOptions, startWorker } from "./supervisor.js";
+import type { RunningWorker } from "./supervisor.js";
 
 export const DEFAULT_PORTS = { javascript: 8787, python: 8788 } as const;
 
@@ -34,10 +35,10 @@ export function planPorts(targets: readonly WorkerTarget[], requested?: number):
  */
 export async function startWorkers(
   targets: readonly WorkerTarget[],
-  optionsFor: (target: WorkerTarget, index: number) => StartOptions,
+  optionsFor: (target: WorkerTarget, index: number) => RuntimeStartOptions,
 ): Promise<RunningWorker[]> {
   const results = await Promise.allSettled(
-    targets.map((target, index) => startWorker(target, optionsFor(target, index))),
+    targets.map((target, index) => startWorkerOn(target, optionsFor(target, index))),
   );
   const started = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
   const failure = results.find((result) => result.status === "rejected");
@@ -66,13 +67,10 @@ export async function superviseUntilStopped(
   if (!outcome) throw signal.reason;
   const { worker, exit } = outcome;
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-  throw runtimeError(
-    "worker-crashed",
-    `${worker.target.label}: wrangler ${how} while serving ${worker.url}.`,
-    {
-      hint: "The log above shows why; start it again with `cfprobe dev`.",
-      details: worker.logTail(),
-      data: { target: worker.target.label, exit },
-    },
-  );
+  const who = worker.runtime === "pyodide" ? "the Pyodide runtime" : "wrangler";
+  throw runtimeError("worker-crashed", `${worker.target.label}: ${who} ${how} while serving ${worker.url}.`, {
+    hint: "The log above shows why; start it again with `cfprobe dev`.",
+    details: worker.logTail(),
+    data: { target: worker.target.label, runtime: worker.runtime ?? "workerd", exit },
+  });
 }

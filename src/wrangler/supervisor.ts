@@ -20,7 +20,7 @@ export const WRANGLER_ENV = {
   WRANGLER_HIDE_BANNER: "true",
 } as const;
 
-const LOG_TAIL = 30;
+export const LOG_TAIL = 30;
 
 export interface StartOptions {
   /** 0 picks a free port. */
@@ -48,8 +48,10 @@ export interface RunningWorker {
   target: WorkerTarget;
   url: string;
   port: number;
-  /** wrangler's pid, also the process group of everything it started. */
+  /** wrangler's pid (or the Pyodide runtime's), also the process group of everything it started. */
   pid: number;
+  /** Which runtime serves it; absent means workerd under wrangler. */
+  runtime?: "workerd" | "pyodide";
   persistTo: string;
   /** Resolves when wrangler exits, for whatever reason. */
   exited: Promise<ExitInfo>;
@@ -201,7 +203,7 @@ export async function startWorker(target: WorkerTarget, options: StartOptions): 
   return { target, url, port, pid, persistTo, exited, logTail: () => [...tail], stop };
 }
 
-type Readiness =
+export type Readiness =
   | { kind: "ready" }
   | { kind: "exited"; exit: ExitInfo }
   | { kind: "timeout" }
@@ -217,7 +219,7 @@ const SERVER_ERROR_GRACE_MS = 1500;
  * cannot download Pyodide does exactly that), so 5xx counts only once it has lasted
  * SERVER_ERROR_GRACE_MS with wrangler still running; a worker whose `/` really fails is then ready.
  */
-async function waitUntilReady(
+export async function waitUntilReady(
   url: string,
   exited: Promise<ExitInfo>,
   timeoutMs: number,
@@ -255,7 +257,7 @@ async function waitUntilReady(
  * Resolves when wrangler itself exits. Not execa's promise: that also waits for stdout and stderr
  * to close, which never happens while an orphaned grandchild still holds them.
  */
-function waitForExit(child: ResultPromise): Promise<ExitInfo> {
+export function waitForExit(child: ResultPromise): Promise<ExitInfo> {
   void child.catch(() => {});
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) {
