@@ -1,7 +1,7 @@
 import { usageError } from "../errors.js";
 import { INTERNAL_TABLE_PREFIX } from "./files.js";
 import { type RowBlock, type RowFormat, writeRows } from "./formats.js";
-import type { SqliteDatabase } from "./open.js";
+import { type SqliteDatabase, sqliteFileError } from "./open.js";
 import type { ChunkedWriter } from "./sink.js";
 import { quoteIdentifier, type SqlValue, toSqlLiteral } from "./values.js";
 
@@ -36,8 +36,10 @@ interface DumpTable {
   name: string;
   sql: string;
   virtual: boolean;
-  /** Columns that hold stored values (generated columns are left out). */
+  /** Columns an INSERT sets (generated columns are left out). */
   columns: string[];
+  /** Columns a reader sees, generated ones included. */
+  visibleColumns: string[];
   /** Whether some columns are generated, so INSERT must name the columns it sets. */
   hasGenerated: boolean;
 }
@@ -81,6 +83,7 @@ function describeTable(db: SqliteDatabase, entry: SchemaEntry): DumpTable {
     sql: entry.sql!,
     virtual: /^CREATE\s+VIRTUAL\s+TABLE/i.test(entry.sql!),
     columns: info.filter((column) => column.hidden === 0).map((column) => column.name),
+    visibleColumns: info.filter((column) => column.hidden !== 1).map((column) => column.name),
     hasGenerated: info.some((column) => column.hidden === 2 || column.hidden === 3),
   };
 }
@@ -100,8 +103,8 @@ function selectedTables(db: SqliteDatabase, file: string, options: DumpOptions):
   return options.tables;
 }
 
-function readRows(db: SqliteDatabase, table: DumpTable): Iterable<SqlValue[]> {
-  const columns = table.columns.map(quoteIdentifier).join(", ");
+function readRows(db: SqliteDatabase, table: DumpTable, names = table.columns): Iterable<SqlValue[]> {
+  const columns = names.map(quoteIdentifier).join(", ");
   const statement = db.prepare(`SELECT ${columns} FROM ${quoteIdentifier(table.name)}`);
   return statement.raw(true).safeIntegers(true).iterate() as Iterable<SqlValue[]>;
 }
@@ -138,9 +141,9 @@ export async function dumpDatabase(
       const blocks = tables.map(
         (table): RowBlock => ({
           table: table.name,
-          columns: table.columns,
+          columns: table.visibleColumns,
           get rows() {
-            return readRows(db, table);
+            return readRows(db, table, table.visibleColumns);
           },
         }),
       );
@@ -148,6 +151,8 @@ export async function dumpDatabase(
     }
     await out.flush();
     return { format: options.format, tables: names, rows };
+  } catch (error) {
+    throw (error as { code?: string }).code?.startsWith("SQLITE_") ? sqliteFileError(file, error) : error;
   } finally {
     // Ends the read transaction; a failure here must not hide the error that got us here.
     if (db.inTransaction) {

@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { listTables } from "./dump.js";
 import type { LocatedDatabase } from "./locate.js";
-import { openReadOnly, type ReadStrategy } from "./open.js";
+import { openReadOnly, type ReadStrategy, sqliteFileError } from "./open.js";
 import { quoteIdentifier } from "./values.js";
 
 export interface TableSummary {
@@ -52,6 +52,10 @@ export function summarizeDatabase(located: LocatedDatabase): DatabaseSummary {
       internalTables,
       strategy: handle.strategy,
     };
+  } catch (error) {
+    throw (error as { code?: string }).code?.startsWith("SQLITE_")
+      ? sqliteFileError(located.file, error)
+      : error;
   } finally {
     handle.close();
   }

@@ -75,6 +75,8 @@ export async function writeFileAtomically<T>(
     renameSync(temporary, target);
     return result;
   } catch (error) {
+    // Writes still queued fail once the stream is destroyed; that is expected here.
+    stream.on("error", () => {});
     stream.destroy();
     rmSync(temporary, { force: true });
     throw error;
