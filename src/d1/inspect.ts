@@ -25,11 +25,11 @@ export interface DatabaseSummary extends LocatedDatabase {
 /** Sizes, times and row counts of one database, read without changing any of its files. */
 export function summarizeDatabase(located: LocatedDatabase): DatabaseSummary {
   if (!located.exists) return { ...located };
-  const main = statSync(located.file);
-  const wal = statSync(`${located.file}-wal`, { throwIfNoEntry: false });
-  const modified = Math.max(main.mtimeMs, wal?.mtimeMs ?? 0);
   const handle = openReadOnly(located.file);
   try {
+    const main = statSync(located.file);
+    const wal = statSync(`${located.file}-wal`, { throwIfNoEntry: false });
+    const modified = Math.max(main.mtimeMs, wal?.mtimeMs ?? 0);
     const { db } = handle;
     db.exec("BEGIN");
     const tables = listTables(db).map((name) => ({
