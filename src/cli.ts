@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { checkCommand } from "./commands/check.js";
 import type { RunState } from "./commands/common.js";
 import { dbCommand } from "./commands/db/index.js";
 import { devCommand } from "./commands/dev.js";
@@ -7,7 +8,7 @@ import { CfprobeError, ExitCode, errorToJson } from "./errors.js";
 import { Output, type OutputStreams } from "./output/output.js";
 import { PACKAGE_ROOT } from "./project/target.js";
 
-const COMMANDS = [devCommand, dbCommand];
+const COMMANDS = [devCommand, checkCommand, dbCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, "utf8")) as { version: string };

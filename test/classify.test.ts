@@ -25,6 +25,10 @@ describe("classifyStartupFailure", () => {
 
   it("recognises a port taken between the check and the listen", () => {
     expect(classifyStartupFailure(["Address already in use; fd = 12"]).kind).toBe("address-in-use");
+    const inspector = classifyStartupFailure([
+      "*** Fatal uncaught kj::Exception: kj/async-io-unix.c++:945: failed: ::bind(sockfd, &addr.generic, addrlen): Address already in use; toString() = 127.0.0.1:9231",
+    ]);
+    expect(inspector.summary).toContain("took 127.0.0.1:9231");
   });
 
   it("recognises wrangler's own refusal and a script error", () => {

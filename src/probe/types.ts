@@ -1,3 +1,5 @@
+import type { WorkerTarget } from "../project/target.js";
+
 /**
  * The contract between the suite runner (src/probe/run.ts) and each step kind. Results are data:
  * the human report, --json and JUnit all render the same CheckResult values.
@@ -26,6 +28,8 @@ export interface StepContext {
   artifactsDir: string;
   /** Aborts when the run is interrupted or the worker crashed. */
   signal: AbortSignal;
+  /** Where the worker under test keeps its local D1 data (absent for --url without --persist-to). */
+  database?: { target: WorkerTarget; persistTo: string };
   /** Options of the command that concern steps. */
   options: { requireBrowser: boolean; verbose: boolean };
 }

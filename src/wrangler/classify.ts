@@ -106,10 +106,10 @@ const RULES: Rule[] = [
     }),
   },
   {
-    test: /Address already in use/i,
-    classify: (_match, line) => ({
+    test: /Address already in use(?:.*?(?:toString\(\) = |\()([\w.:[\]]+:\d+))?/i,
+    classify: ([, address], line) => ({
       kind: "address-in-use",
-      summary: "Another process took the port before the worker could listen on it.",
+      summary: `Another process took ${address ?? "a port the worker needs"} before the worker could listen on it.`,
       hint: "Choose another port with --port (0 picks a free one).",
       evidence: line,
     }),

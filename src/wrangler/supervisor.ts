@@ -84,6 +84,9 @@ export async function startWorker(target: WorkerTarget, options: StartOptions): 
 
   const port = options.port === 0 ? await findFreePort() : options.port;
   if (options.port !== 0) await assertPortFree(port);
+  // wrangler picks its inspector port (9229 and up) by probing, so two starts at the same moment
+  // can pick the same one and one of them dies with "Address already in use": choose it here.
+  const inspectorPort = await findFreePort();
   const persistTo = path.resolve(options.persistTo ?? defaultPersistTo(target));
   const url = `http://${LOOPBACK}:${port}`;
 
@@ -100,6 +103,8 @@ export async function startWorker(target: WorkerTarget, options: StartOptions): 
     LOOPBACK,
     "--port",
     String(port),
+    "--inspector-port",
+    String(inspectorPort),
     "--show-interactive-dev-session=false",
   ];
   const child = execa(process.execPath, args, {

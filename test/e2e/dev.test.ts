@@ -151,6 +151,58 @@ describe("cfprobe dev js", () => {
   });
 });
 
+describe("cfprobe dev, several targets", () => {
+  it("runs two workers side by side with prefixed logs and stops both", async () => {
+    const cli = startCli(["dev", "js", "fixtures/workers/broken", "--port", "0", "--json"]);
+    cleanups.push(() => cli.child.kill("SIGKILL"));
+    await cli.waitForLine(/"target":"js"/);
+    await cli.waitForLine(/"target":"fixtures\/workers\/broken"/);
+    const ready = cli.stdoutLines.map((line) => JSON.parse(line) as ReadyLine);
+    for (const worker of ready) cleanups.push(() => killGroup(worker.pid));
+    expect(new Set(ready.map((worker) => worker.port)).size).toBe(2);
+    for (const worker of ready) expect((await http(`${worker.url}/`)).status).toBe(200);
+    expect(cli.stderr()).toMatch(/^\[js +\] /m);
+    expect(cli.stderr()).toMatch(/^\[fixtures\/workers\/broken\] /m);
+
+    cli.child.kill("SIGTERM");
+    expect(await cli.exit()).toBe(143);
+    for (const worker of ready) {
+      expect(groupMembers(worker.pid)).toEqual([]);
+      expect(await portIsFree(worker.port)).toBe(true);
+    }
+  });
+
+  it("stops the started worker when another target fails to start", async () => {
+    const persist = tempDir("state");
+    const result = await runCli(["dev", "js", "py", "--port", "0", "--persist-to", persist, "--json"]);
+    expect(result.code).toBe(4);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, error: { data: { target: "py" } } });
+    expect(processesMentioning(persist)).toEqual([]);
+  });
+});
+
+describe("cfprobe dev, readiness timeout", () => {
+  it("gives up after --timeout, says so, and stops everything", async () => {
+    const persist = tempDir("state");
+    const result = await runCli([
+      "dev",
+      "js",
+      "--port",
+      "0",
+      "--timeout",
+      "0.2",
+      "--persist-to",
+      persist,
+      "--json",
+    ]);
+    expect(result.code).toBe(4);
+    const doc = JSON.parse(result.stdout);
+    expect(doc.error.code).toBe("worker-start-timeout");
+    expect(doc.error.message).toContain("did not answer HTTP within 0 s");
+    expect(processesMentioning(persist)).toEqual([]);
+  });
+});
+
 describe("cfprobe dev py (no internet)", () => {
   it("reports the classified Pyodide download failure and leaves nothing running", async () => {
     const persist = tempDir("state");
@@ -170,6 +222,25 @@ describe("cfprobe dev py (no internet)", () => {
 });
 
 describe("cfprobe dev, bad input", () => {
+  it("refuses a Node.js older than 20.3 with exit 3", async () => {
+    const { execa } = await import("execa");
+    const fake = "Object.defineProperty(process.versions, 'node', { value: '18.19.0' });";
+    const result = await execa(
+      process.execPath,
+      [
+        "--import",
+        `data:text/javascript,${encodeURIComponent(fake)}`,
+        path.join(ROOT, "bin", "cfprobe.js"),
+        "--version",
+      ],
+      {
+        reject: false,
+      },
+    );
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr).toContain("cfprobe needs Node.js 20.3 or newer; this is 18.19.0");
+  });
+
   it("names an unknown target and exits 2 without a stack trace", async () => {
     const result = await runCli(["dev", "no-such-worker"]);
     expect(result.code).toBe(2);

@@ -186,3 +186,14 @@ export async function http(url: string, init: RequestInit = {}) {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
   return { status: response.status, headers: response.headers, body: await response.text() };
 }
+
+/** The wrangler process (its `bin/wrangler.js` leader) whose command line mentions `text`. */
+export function wranglerMentioning(text: string): number | undefined {
+  return processesMentioning(text).find((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("wrangler.js");
+    } catch {
+      return false;
+    }
+  });
+}
