@@ -28,7 +28,7 @@ CREATE TABLE _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;
 /** Values of every storage class that a dump must keep exactly. */
 export const HOSTILE_VALUES: unknown[][] = [
   [1n, 'it\'s "quoted"', Buffer.from([0, 1, 2, 255, 39, 10]), 0.1, 9223372036854775807n],
-  [2n, "line1\nline2\r\nline3\ttab", Buffer.alloc(0), 1.0, -9223372036854775808n],
+  [2n, "line1\nline2\r\nline3\ttab \x1b[31mansi\x01\x7f\r", Buffer.alloc(0), 1.0, -9223372036854775808n],
   [3n, "nul\0inside\0", Buffer.from("blob'with quote"), 1e308, 9007199254740993n],
   [7n, "emoji 🙂 ünïcödé 中文 \u2028", null, -2.5e-300, 1.5],
   [8n, "", null, Number.POSITIVE_INFINITY, null],

@@ -184,14 +184,8 @@ async function writeSqlDump(
   for (const table of tables) {
     if (withSchema) await out.write(`${table.sql};\n`);
     if (!withData) continue;
-    const target = table.hasGenerated
-      ? `${quoteIdentifier(table.name)}(${table.columns.map(quoteIdentifier).join(",")})`
-      : quoteIdentifier(table.name);
-    const prefix = `INSERT INTO ${target} VALUES(`;
-    for (const row of readRows(db, table)) {
-      let line = prefix;
-      for (let i = 0; i < row.length; i++) line += (i === 0 ? "" : ",") + toSqlLiteral(row[i]!);
-      if (out.push(`${line});\n`)) await out.flush();
+    for (const line of readInsertStatements(db, table)) {
+      if (out.push(line)) await out.flush();
       if (++total % 8192 === 0) options.onRows?.(total, table.name);
     }
   }
@@ -213,6 +207,25 @@ async function writeSqlDump(
   }
   await out.write("COMMIT;\n");
   return total;
+}
+
+/**
+ * One `INSERT INTO "t" VALUES(...);` line per row, built by SQLite's own quote() in C (about
+ * twice as fast as formatting the values in JavaScript). quote() stops text at a NUL byte, and
+ * the sqlite3 shell drops a carriage return before a newline, so text holding either is written
+ * as the hex of its bytes cast back to TEXT (as toSqlLiteral does).
+ */
+function readInsertStatements(db: SqliteDatabase, table: DumpTable): Iterable<string> {
+  const target = table.hasGenerated
+    ? `${quoteIdentifier(table.name)}(${table.columns.map(quoteIdentifier).join(",")})`
+    : quoteIdentifier(table.name);
+  const values = table.columns.map((name) => {
+    const column = quoteIdentifier(name);
+    return `CASE WHEN typeof(${column}) = 'text' AND (instr(${column}, char(0)) > 0 OR instr(${column}, char(13)) > 0) THEN 'CAST(X''' || hex(${column}) || ''' AS TEXT)' ELSE quote(${column}) END`;
+  });
+  const prefix = `INSERT INTO ${target} VALUES(`.replaceAll("'", "''");
+  const sql = `SELECT '${prefix}' || ${values.join(" || ',' || ")} || ');\n' FROM ${quoteIdentifier(table.name)}`;
+  return db.prepare(sql).pluck().iterate() as Iterable<string>;
 }
 
 /** AUTOINCREMENT counters: replaced after the rows, since inserting rows moves them. */

@@ -31,9 +31,9 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-// Text that the sqlite3 shell could not read back literally: NUL ends its input line, and a
-// lone carriage return may be translated. Such text is written as the hex of its UTF-8 bytes.
-const UNSAFE_TEXT = /[\x00-\x08\x0b-\x1f\x7f]/;
+// Text that the sqlite3 shell could not read back literally: NUL ends its input line, and it
+// drops a carriage return before a newline. Such text is written as the hex of its UTF-8 bytes.
+const UNSAFE_TEXT = /[\0\r]/;
 
 /** An SQL literal that loads back as the same value with the same storage class. */
 export function toSqlLiteral(value: SqlValue): string {
