@@ -1,5 +1,5 @@
 import type { ChunkedWriter } from "./sink.js";
-import { type SqlValue, toCsvField, toDisplayCell, toJsonRow } from "./values.js";
+import { jsonRowRenderer, type SqlValue, toCsvField, toDisplayCell } from "./values.js";
 
 export const ROW_FORMATS = ["json", "ndjson", "csv", "table"] as const;
 export type RowFormat = (typeof ROW_FORMATS)[number];
@@ -49,17 +49,18 @@ export async function writeRows(
     if (format === "json") {
       if (keyed) await out.write(`${first ? "" : ","}\n${JSON.stringify(block.table)}: [`);
       const indent = keyed ? "  " : "";
+      const render = jsonRowRenderer(block.columns);
       const written = await each(block, (row, i) => {
         const comma = i === 0 && (keyed || rowsBefore === 0) ? "" : ",";
-        return `${comma}\n${indent}${JSON.stringify(toJsonRow(block.columns, row))}`;
+        return `${comma}\n${indent}${render(row)}`;
       });
       if (keyed) await out.write(written === 0 ? "]" : "\n]");
       rowsBefore += written;
     } else if (format === "ndjson") {
-      await each(block, (row) => {
-        const values = toJsonRow(block.columns, row);
-        return `${JSON.stringify(block.table === undefined ? values : { table: block.table, row: values })}\n`;
-      });
+      const render = jsonRowRenderer(block.columns);
+      const prefix = block.table === undefined ? "" : `{"table":${JSON.stringify(block.table)},"row":`;
+      const suffix = block.table === undefined ? "\n" : "}\n";
+      await each(block, (row) => prefix + render(row) + suffix);
     } else if (format === "csv") {
       await out.write(`${block.columns.map(toCsvField).join(",")}\r\n`);
       await each(block, (row) => `${row.map(toCsvField).join(",")}\r\n`);

@@ -63,7 +63,7 @@ export async function writeFileAtomically<T>(
     `.${path.basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`,
   );
   // A deep buffer lets the dump keep producing while the disk catches up.
-  const stream = createWriteStream(temporary, { flags: "wx", highWaterMark: 1024 * 1024 });
+  const stream = createWriteStream(temporary, { flags: "wx", highWaterMark: 256 * 1024 });
   try {
     await once(stream, "open").catch((error: Error) => {
       throw usageError("output-unwritable", `Cannot write ${target}: ${error.message}`, {
