@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { d1FileNameFor, d1StateDir } from "../../src/d1/files.js";
 import { createHostileDatabase, fingerprint, loadWithSqlite3, sqliteDump, tempDir } from "../d1-fixtures.js";
-import { ROOT, runCli } from "./helpers.js";
+import { ROOT, runCli, startCli } from "./helpers.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(() => {
@@ -177,5 +177,25 @@ describe("cfprobe db dump and query", () => {
     const missing = await runCli(["db", "ls", "--file", path.join(dir, "missing.sqlite")]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`No SQLite file at ${path.join(dir, "missing.sqlite")}`);
+  });
+
+  it("stops on Ctrl-C with exit 130 and leaves no partial -o file", async () => {
+    const dir = scratch();
+    const file = path.join(dir, "big.sqlite");
+    const db = new Database(file);
+    db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+    db.exec(`WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 400000)
+      INSERT INTO t (v) SELECT printf('%.200c', 'x') FROM s`);
+    db.close();
+    const cli = startCli(["db", "dump", "--file", file, "-o", "out.sql"], { cwd: dir });
+    cleanups.push(() => cli.child.kill("SIGKILL"));
+    const deadline = Date.now() + 20_000;
+    while (!readdirSync(dir).some((name) => name.endsWith(".tmp")) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(readdirSync(dir).some((name) => name.startsWith(".out.sql."))).toBe(true);
+    cli.child.kill("SIGINT");
+    expect(await cli.exit()).toBe(130);
+    expect(readdirSync(dir)).toEqual(["big.sqlite"]);
   });
 });

@@ -2,6 +2,7 @@ import path from "node:path";
 import { InvalidArgumentError } from "commander";
 import { ChunkedWriter, writeFileAtomically } from "../../d1/sink.js";
 import type { Output } from "../../output/output.js";
+import { withInterrupts } from "../../signals.js";
 
 export function formatOption<T extends string>(formats: readonly T[]) {
   return (value: string): T => {
@@ -17,7 +18,7 @@ export const collect = (value: string, previous: string[] = []) => [...previous,
 /**
  * Runs a streaming producer against stdout, or against `-o FILE` written atomically; shows
  * progress on a terminal once it has run for a second. A reader that closes stdout early
- * (`| head`) ends the run quietly.
+ * (`| head`) ends the run quietly; Ctrl-C stops it (and removes the unfinished -o file).
  */
 export async function emit<T>(
   out: Output,
@@ -31,12 +32,14 @@ export async function emit<T>(
       out.progress(`${rows.toLocaleString("en-US")} rows${table ? ` (${table})` : ""}`);
   };
   try {
-    if (outputFile) {
-      return await writeFileAtomically(path.resolve(cwd, outputFile), (stream) =>
-        produce(new ChunkedWriter(stream), onRows),
-      );
-    }
-    return await produce(new ChunkedWriter(out.stdout), onRows);
+    return await withInterrupts(async (signal) => {
+      if (outputFile) {
+        return await writeFileAtomically(path.resolve(cwd, outputFile), (stream) =>
+          produce(new ChunkedWriter(stream, signal), onRows),
+        );
+      }
+      return await produce(new ChunkedWriter(out.stdout, signal), onRows);
+    });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EPIPE") return undefined;
     throw error;
