@@ -67,7 +67,7 @@ describe("cfprobe db ls", () => {
 
     const human = await runCli(["db", "ls"], { cwd: dir });
     expect(human.stdout).toContain("USERS (users-db)  id 00000000-0000-0000-0000-000000000000");
-    expect(human.stdout).toContain("tables    items  1 rows");
+    expect(human.stdout).toContain("tables    items  1 row");
     expect(human.stdout).toContain("no file yet");
     expect(human.stdout).toContain("unmatched files");
     expect(human.stdout).toContain("metadata.sqlite: the runtime's alarm scheduler");
