@@ -82,7 +82,7 @@ describe("cfprobe db ls", () => {
     const result = await runCli(["db", "ls", "--persist-to", "nowhere"], { cwd: dir });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
-      `No local D1 data for ${path.join(dir, "wrangler.toml")} in ${path.join(dir, "nowhere")}`,
+      `No local D1 files for ${path.join(dir, "wrangler.toml")} in ${path.join(dir, "nowhere")}`,
     );
     expect(result.stderr).toContain("hint: Run the worker once");
     expect(result.stderr).not.toMatch(/\n\s+at /);
