@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<(state: RunState) => Command>> = {
   dev: async () => (await import("./commands/dev.js")).devCommand,
   check: async () => (await import("./commands/check.js")).checkCommand,
   db: async () => (await import("./commands/db/index.js")).dbCommand,
+  python: async () => (await import("./commands/python/index.js")).pythonCommand,
 };
 
 function version(): string {

@@ -87,7 +87,9 @@ const RULES: Rule[] = [
     }),
   },
   {
-    test: /(integrity|checksum).*(pyodide|bundle)|(pyodide|bundle).*(integrity|checksum|capnp|invalid|corrupt)/i,
+    // workerd parses the bundle as a Cap'n Proto message; an unreadable one fails in capnp with
+    // "Message ends prematurely in segment table" or "Message did not contain a root pointer".
+    test: /(integrity|checksum).*(pyodide|bundle)|(pyodide|bundle).*(integrity|checksum|capnp|invalid|corrupt)|capnp\/(?:serialize|message|arena)\.c\+\+.*(Message ends prematurely|Message did not contain a root pointer|Message is too large|segment)/i,
     classify: (_match, line) => ({
       kind: "pyodide-bundle",
       summary: "workerd could not use the Pyodide bundle (unreadable, or its integrity does not match).",

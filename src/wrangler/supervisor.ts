@@ -6,6 +6,7 @@ import { execa, type ResultPromise } from "execa";
 import { request } from "undici";
 import { runtimeError } from "../errors.js";
 import { defaultPersistTo, type WorkerTarget } from "../project/target.js";
+import { prepareWorkerRuntime } from "../python/runtime.js";
 import { classifyStartupFailure, type FailureCause, stripAnsi } from "./classify.js";
 import { assertPortFree, findFreePort, LOOPBACK, waitUntilPortFree } from "./ports.js";
 import { readProcStat, stopProcessGroup } from "./processes.js";
@@ -105,9 +106,11 @@ export async function startWorker(target: WorkerTarget, options: StartOptions): 
     String(inspectorPort),
     "--show-interactive-dev-session=false",
   ];
+  // Python workers: a workerd wrapper that reads cfprobe's Pyodide cache, removed when wrangler exits.
+  const runtime = await prepareWorkerRuntime(target, { ...process.env, ...options.env });
   const child = execa(process.execPath, args, {
     cwd: target.dir,
-    env: { ...WRANGLER_ENV, ...options.env },
+    env: { ...WRANGLER_ENV, ...options.env, ...runtime.env },
     detached: true,
     cleanup: false,
     buffer: false,
@@ -118,6 +121,7 @@ export async function startWorker(target: WorkerTarget, options: StartOptions): 
   });
   const pid = child.pid;
   if (pid === undefined) {
+    runtime.cleanup();
     await child;
     throw runtimeError("wrangler-spawn-failed", "Could not start wrangler.", {
       hint: "Reinstall cfprobe's dependencies with `npm ci`.",
@@ -135,6 +139,7 @@ export async function startWorker(target: WorkerTarget, options: StartOptions): 
     if (stream) createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", onLine);
   }
   const exited = waitForExit(child);
+  void exited.then(runtime.cleanup);
 
   const leader = readProcStat(pid);
   const self = readProcStat(process.pid);

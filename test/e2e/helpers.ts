@@ -1,5 +1,6 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -8,9 +9,19 @@ import { execa, type ResultPromise } from "execa";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = path.join(ROOT, "bin", "cfprobe.js");
 
+/**
+ * An empty Pyodide cache for this test process, so that a cache the machine's user filled with
+ * `cfprobe python fetch` cannot change what the tests see.
+ */
+let emptyPyodideCache: string | undefined;
+function isolatedPyodideCache(): string {
+  emptyPyodideCache ??= mkdtempSync(path.join(tmpdir(), "cfprobe-test-pyodide-cache-"));
+  return emptyPyodideCache;
+}
+
 /** Environment for the CLI under test: no colours, and nothing inherited that changes behaviour. */
 export function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { NO_COLOR: "1", ...extra };
+  return { NO_COLOR: "1", CFPROBE_PYODIDE_CACHE: isolatedPyodideCache(), ...extra };
 }
 
 /** Runs the built CLI to completion (bounded) and returns its output and exit code. */
