@@ -211,21 +211,24 @@ async function writeSqlDump(
 
 /**
  * One `INSERT INTO "t" VALUES(...);` line per row, built by SQLite's own quote() in C (about
- * twice as fast as formatting the values in JavaScript). quote() stops text at a NUL byte, and
- * the sqlite3 shell drops a carriage return before a newline, so text holding either is written
- * as the hex of its bytes cast back to TEXT (as toSqlLiteral does).
+ * twice as fast as formatting the values in JavaScript). Two kinds of text need care: quote()
+ * stops at a NUL byte, so such text is written as the hex of its bytes cast back to TEXT; and the
+ * sqlite3 shell drops a carriage return before a newline, so a CR (which quote() leaves inside a
+ * string literal) becomes `'||char(13)||'`. The same rules as toSqlLiteral.
  */
-function readInsertStatements(db: SqliteDatabase, table: DumpTable): Iterable<string> {
+function* readInsertStatements(db: SqliteDatabase, table: DumpTable): Iterable<string> {
   const target = table.hasGenerated
     ? `${quoteIdentifier(table.name)}(${table.columns.map(quoteIdentifier).join(",")})`
     : quoteIdentifier(table.name);
   const values = table.columns.map((name) => {
     const column = quoteIdentifier(name);
-    return `CASE WHEN typeof(${column}) = 'text' AND (instr(${column}, char(0)) > 0 OR instr(${column}, char(13)) > 0) THEN 'CAST(X''' || hex(${column}) || ''' AS TEXT)' ELSE quote(${column}) END`;
+    return `iif(instr(${column}, char(0)) AND typeof(${column}) = 'text', 'CAST(X''' || hex(${column}) || ''' AS TEXT)', quote(${column}))`;
   });
-  const prefix = `INSERT INTO ${target} VALUES(`.replaceAll("'", "''");
-  const sql = `SELECT '${prefix}' || ${values.join(" || ',' || ")} || ');\n' FROM ${quoteIdentifier(table.name)}`;
-  return db.prepare(sql).pluck().iterate() as Iterable<string>;
+  const prefix = `INSERT INTO ${target} VALUES(`;
+  const sql = `SELECT ${values.join(" || ',' || ")} FROM ${quoteIdentifier(table.name)}`;
+  for (const row of db.prepare(sql).pluck().iterate() as Iterable<string>) {
+    yield `${prefix}${row.includes("\r") ? row.replaceAll("\r", "'||char(13)||'") : row});\n`;
+  }
 }
 
 /** AUTOINCREMENT counters: replaced after the rows, since inserting rows moves them. */
