@@ -111,6 +111,11 @@ describe("cfprobe db dump and query", () => {
         message: expect.stringContaining('No D1 database "NOPE"'),
       }),
     });
+    const json = await runCli(["db", "dump", "USERS", "--json"], { cwd: dir });
+    expect(JSON.parse(json.stdout)).toEqual({ items: [{ id: 1, name: "ada" }] });
+    const clash = await runCli(["db", "dump", "USERS", "--json", "--format", "sql"], { cwd: dir });
+    expect(clash.code).toBe(2);
+    expect(JSON.parse(clash.stdout).error.message).toContain("cannot go with --format sql");
     const noFile = await runCli(["db", "dump", "LOCAL_ONLY"], { cwd: dir });
     expect(noFile.code).toBe(2);
     expect(noFile.stderr).toContain("D1 database LOCAL_ONLY (id LOCAL_ONLY) has no local file yet");

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { InvalidArgumentError } from "commander";
 import { ChunkedWriter, writeFileAtomically } from "../../d1/sink.js";
+import { usageError } from "../../errors.js";
 import type { Output } from "../../output/output.js";
 import { withInterrupts } from "../../signals.js";
 
@@ -11,6 +12,20 @@ export function formatOption<T extends string>(formats: readonly T[]) {
     }
     return value as T;
   };
+}
+
+/** `--json` asks for one JSON document: the json format, and no other. */
+export function chosenFormat<T extends string>(
+  format: T | undefined,
+  json: boolean | undefined,
+  fallback: T,
+): T | "json" {
+  if (json && format && format !== "json") {
+    throw usageError("usage", `--json prints one JSON document; it cannot go with --format ${format}.`, {
+      hint: "Drop --json, or use --format json.",
+    });
+  }
+  return format ?? (json ? "json" : fallback);
 }
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
