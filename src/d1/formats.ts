@@ -79,35 +79,40 @@ export async function writeRows(
 async function writeTable(block: RowBlock, out: ChunkedWriter, cellWidth: number, first: boolean) {
   if (block.table !== undefined) await out.write(`${first ? "" : "\n"}${block.table}\n`);
   const iterator = block.rows[Symbol.iterator]();
-  const sample: SqlValue[][] = [];
-  for (let next = iterator.next(); !next.done; next = iterator.next()) {
-    sample.push(next.value);
-    if (sample.length === TABLE_SAMPLE) break;
-  }
-  const widths = block.columns.map((column, i) =>
-    Math.min(
-      cellWidth,
-      Math.max(column.length, ...sample.map((row) => toDisplayCell(row[i]!, cellWidth).length)),
-    ),
-  );
-  const line = (cells: string[]) =>
-    `${cells
-      .map((cell, i) => cell.padEnd(widths[i]!))
-      .join("  ")
-      .trimEnd()}\n`;
-  const render = (row: SqlValue[]) => line(row.map((value, i) => toDisplayCell(value, widths[i]!)));
-  await out.write(line(block.columns.map((column, i) => toDisplayCell(column, widths[i]!))));
-  await out.write(line(widths.map((width) => "-".repeat(width))));
   let count = 0;
-  for (const row of sample) {
-    await out.write(render(row));
-    count++;
-  }
-  if (sample.length === TABLE_SAMPLE) {
+  try {
+    const sample: SqlValue[][] = [];
     for (let next = iterator.next(); !next.done; next = iterator.next()) {
-      if (out.push(render(next.value))) await out.flush();
+      sample.push(next.value);
+      if (sample.length === TABLE_SAMPLE) break;
+    }
+    const widths = block.columns.map((column, i) =>
+      Math.min(
+        cellWidth,
+        Math.max(column.length, ...sample.map((row) => toDisplayCell(row[i]!, cellWidth).length)),
+      ),
+    );
+    const line = (cells: string[]) =>
+      `${cells
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd()}\n`;
+    const render = (row: SqlValue[]) => line(row.map((value, i) => toDisplayCell(value, widths[i]!)));
+    await out.write(line(block.columns.map((column, i) => toDisplayCell(column, widths[i]!))));
+    await out.write(line(widths.map((width) => "-".repeat(width))));
+    for (const row of sample) {
+      await out.write(render(row));
       count++;
     }
+    if (sample.length === TABLE_SAMPLE) {
+      for (let next = iterator.next(); !next.done; next = iterator.next()) {
+        if (out.push(render(next.value))) await out.flush();
+        count++;
+      }
+    }
+  } finally {
+    // A reader that stops early (EPIPE) must not leave the statement busy.
+    iterator.return?.();
   }
   if (count === 0) await out.write("(no rows)\n");
   return count;

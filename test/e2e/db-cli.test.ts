@@ -1,10 +1,11 @@
+import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { d1FileNameFor, d1StateDir } from "../../src/d1/files.js";
 import { createHostileDatabase, fingerprint, loadWithSqlite3, sqliteDump, tempDir } from "../d1-fixtures.js";
-import { ROOT, runCli, startCli } from "./helpers.js";
+import { CLI, ROOT, runCli, startCli } from "./helpers.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(() => {
@@ -202,5 +203,26 @@ describe("cfprobe db dump and query", () => {
     cli.child.kill("SIGINT");
     expect(await cli.exit()).toBe(130);
     expect(readdirSync(dir)).toEqual(["big.sqlite"]);
+  });
+
+  it("ends quietly (exit 0) when the reader closes the pipe early, in every format", async () => {
+    const dir = scratch();
+    const file = path.join(dir, "many.sqlite");
+    const db = new Database(file);
+    db.exec(`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
+      WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 50000)
+      INSERT INTO t (v) SELECT printf('%.100c', 'y') FROM s`);
+    db.close();
+    for (const format of ["sql", "json", "ndjson", "csv", "table"]) {
+      const shell = `set -o pipefail; "${process.execPath}" "${CLI}" db dump --file "${file}" -f ${format} | head -c 1000 > /dev/null`;
+      // execFileSync throws on a non-zero exit, with stderr in the message.
+      expect(
+        () => execFileSync("bash", ["-c", shell], { stdio: ["ignore", "ignore", "pipe"] }),
+        format,
+      ).not.toThrow();
+    }
+    const unknown = await runCli(["db", "nope"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Unknown command "db nope"');
   });
 });
