@@ -10,7 +10,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { CfprobeError, ExitCode, usageError } from "../errors.js";
+import { usageError } from "../errors.js";
 
 // better-sqlite3 reads this once, when its native addon first loads (at the first `new Database`):
 // the `mode`, `immutable` and `readonly_shm` parameters below only exist in SQLite URI filenames.
@@ -147,18 +147,6 @@ export function sqliteFileError(file: string, error: unknown) {
   }
   if (code === "SQLITE_CANTOPEN" && !existsSync(file)) {
     return usageError("d1-file-missing", `No SQLite file at ${file}.`, { cause: error });
-  }
-  if (code === "SQLITE_CANTOPEN" && process.env.SQLITE_USE_URI !== "1") {
-    // Another module loaded better-sqlite3 before this one could turn URI filenames on.
-    return new CfprobeError(
-      "d1-uri-disabled",
-      `Cannot open ${file} read-only: SQLite URI filenames are off.`,
-      ExitCode.internal,
-      {
-        hint: "Set SQLITE_USE_URI=1 in the environment, and report this.",
-        cause: error,
-      },
-    );
   }
   return usageError("d1-open-failed", `Cannot read ${file}: ${message} (${code || "no code"}).`, {
     cause: error,
