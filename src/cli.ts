@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<(state: RunState) => Command>> = {
   check: async () => (await import("./commands/check.js")).checkCommand,
   db: async () => (await import("./commands/db/index.js")).dbCommand,
   python: async () => (await import("./commands/python/index.js")).pythonCommand,
+  "diagnose-python": async () => (await import("./commands/diagnose-python.js")).diagnosePythonCommand,
 };
 
 function version(): string {

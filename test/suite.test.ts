@@ -48,7 +48,7 @@ describe("suites", () => {
     expect(invalid({ checks: [] })).toContain("checks");
     expect(
       invalid({ checks: [{ name: "a", steps: [{ restart: true, request: { path: "/" } }] }] }),
-    ).toContain("must have exactly one of request, restart, db (it has request and restart)");
+    ).toContain("must have exactly one of request, restart, db, browser (it has request and restart)");
     expect(invalid({ checks: [{ name: "a", steps: [{ wait: 1 }] }] })).toContain("must have exactly one of");
     expect(
       invalid({

@@ -19,6 +19,7 @@ interface CheckOptions {
   junit?: string;
   artifactsDir: string;
   requireBrowser?: boolean;
+  chromium?: string;
   config?: string;
   env?: string;
 }
@@ -39,6 +40,10 @@ export function checkCommand(state: RunState): Command {
       .option("--junit <file>", "also write a JUnit XML report")
       .option("--artifacts-dir <dir>", "where failed browser steps save screenshots", ".cfprobe/artifacts")
       .option("--require-browser", "fail browser steps instead of skipping them when no Chromium is found")
+      .option(
+        "--chromium <path>",
+        "Chromium for browser steps (default: $CFPROBE_CHROMIUM, then chromium on PATH)",
+      )
       .option("-c, --config <file>", "wrangler config to use (single target)")
       .option("-e, --env <name>", "wrangler environment to apply"),
   );
@@ -62,6 +67,7 @@ export function checkCommand(state: RunState): Command {
       const common = {
         artifactsDir,
         requireBrowser: Boolean(options.requireBrowser),
+        chromium: options.chromium ? path.resolve(cwd, options.chromium) : undefined,
         verbose: out.verbose,
         signal,
       };

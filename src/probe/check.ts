@@ -33,6 +33,7 @@ export interface CheckTargetOptions {
   artifactsDir: string;
   requireBrowser: boolean;
   verbose: boolean;
+  chromium?: string;
   signal: AbortSignal;
   onLog?: (line: string) => void;
   onCheck?: (result: CheckResult) => void;
@@ -115,6 +116,7 @@ export async function checkTarget(
       signal: options.signal,
       requireBrowser: options.requireBrowser,
       verbose: options.verbose,
+      chromium: options.chromium,
       onCheck: options.onCheck,
     });
     const failed = run.crash !== undefined || run.checks.some((check) => check.status === "fail");

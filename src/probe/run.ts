@@ -1,4 +1,5 @@
 import { CfprobeError } from "../errors.js";
+import { runBrowserStep } from "./browser/run.js";
 import { runDbStep } from "./steps/db.js";
 import { runRequestStep } from "./steps/request.js";
 import type { Check, Step, Suite } from "./suite.js";
@@ -27,6 +28,8 @@ export interface RunOptions {
   signal: AbortSignal;
   requireBrowser: boolean;
   verbose: boolean;
+  /** Chromium to use for browser steps (else CFPROBE_CHROMIUM, then PATH). */
+  chromium?: string;
   /** Called as each check finishes, for live progress. */
   onCheck?: (result: CheckResult) => void;
 }
@@ -108,6 +111,8 @@ async function runStep(step: Step, session: WorkerSession, ctx: StepContext): Pr
         return { status: "pass" };
       case "db":
         return await runDbStep(substitute(step, ctx.vars) as typeof step, ctx);
+      case "browser":
+        return await runBrowserStep(substitute(step, ctx.vars) as typeof step, ctx);
     }
   } catch (error) {
     if (error instanceof TemplateError) return { status: "fail", message: error.message };

@@ -4,6 +4,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { usageError } from "../errors.js";
 import { PACKAGE_ROOT } from "../project/target.js";
+import { type BrowserStep, browserStepSchema } from "./browser/schema.js";
 
 /** The default suite: the route contract both bundled workers follow (README, "The bundled workers"). */
 export const DEFAULT_SUITE = path.join(PACKAGE_ROOT, "fixtures", "suites", "default.json");
@@ -93,6 +94,7 @@ export const STEP_SCHEMAS = {
   request: requestStepSchema,
   restart: restartStepSchema,
   db: dbStepSchema,
+  browser: browserStepSchema,
 } as const;
 
 export type StepKind = keyof typeof STEP_SCHEMAS;
@@ -102,7 +104,8 @@ export type Matcher = z.output<typeof matcherSchema>;
 export type Step =
   | ({ kind: "request" } & RequestStep)
   | ({ kind: "restart" } & z.output<typeof restartStepSchema>)
-  | ({ kind: "db" } & DbStep);
+  | ({ kind: "db" } & DbStep)
+  | ({ kind: "browser" } & BrowserStep);
 
 export interface Check {
   name: string;

@@ -31,7 +31,7 @@ export interface StepContext {
   /** Where the worker under test keeps its local D1 data (absent for --url without --persist-to). */
   database?: { target: WorkerTarget; persistTo: string };
   /** Options of the command that concern steps. */
-  options: { requireBrowser: boolean; verbose: boolean };
+  options: { requireBrowser: boolean; verbose: boolean; chromium?: string };
 }
 
 export interface CheckResult {

@@ -7,10 +7,10 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Dispatcher, EnvHttpProxyAgent, request } from "undici";
 import { CfprobeError, ExitCode } from "../errors.js";
+import { displayProxy, proxyFor, readProxyEnv, redactText } from "../net/proxy-env.js";
 import { isCheckableIntegrity, sriOfHash } from "./cache/integrity.js";
 import { inspectCache, writeAtomically } from "./cache/store.js";
 import type { PyodideFile } from "./files.js";
-import { proxySettings, redactSecrets, redactUrl } from "./proxy.js";
 
 export interface FetchOptions {
   /** Environment with HTTP(S)_PROXY and NO_PROXY (either case). */
@@ -58,11 +58,12 @@ export async function downloadFile(
       lastReason = error.message;
     }
   }
-  const proxy = proxySettings(options.env).forUrl(file.url);
-  const route = proxy ? ` through the proxy ${redactUrl(proxy)}` : " (directly, no proxy set)";
+  const proxies = readProxyEnv(options.env);
+  const proxy = proxyFor(new URL(file.url), proxies);
+  const route = proxy ? ` through the proxy ${displayProxy(proxy)}` : " (directly, no proxy set)";
   throw new CfprobeError(
     "download-failed",
-    `Could not download ${file.name}${route} after ${attempts} ${attempts === 1 ? "try" : "tries"}: ${redactSecrets(lastReason, options.env)}.`,
+    `Could not download ${file.name}${route} after ${attempts} ${attempts === 1 ? "try" : "tries"}: ${redactText(lastReason, proxies.secrets)}.`,
     ExitCode.failed,
     {
       hint: "Check the proxy settings (HTTPS_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS) with `cfprobe diagnose-python`, or carry the files over with `cfprobe python fetch --out DIR` and `cfprobe python import`.",
@@ -155,12 +156,13 @@ function classifyTransportError(error: unknown, file: PyodideFile, env: NodeJS.P
   const proxyStatus = /Proxy response \((\d{3})\)|Proxy Authentication Required \((\d{3})\)/.exec(message);
   if (proxyStatus) {
     const status = Number(proxyStatus[1] ?? proxyStatus[2]);
-    const proxy = proxySettings(env).forUrl(file.url) ?? "the proxy";
+    const proxy = proxyFor(new URL(file.url), readProxyEnv(env));
+    const shown = proxy ? displayProxy(proxy) : "in use";
     return new CfprobeError(
       status === 407 ? "proxy-auth-required" : "proxy-refused",
       status === 407
-        ? `The proxy ${redactSecrets(proxy, env)} requires authentication (HTTP 407) to reach ${new URL(file.url).host}.`
-        : `The proxy ${redactSecrets(proxy, env)} refused the tunnel to ${new URL(file.url).host} (HTTP ${status}).`,
+        ? `The proxy ${shown} requires authentication (HTTP 407) to reach ${new URL(file.url).host}.`
+        : `The proxy ${shown} refused the tunnel to ${new URL(file.url).host} (HTTP ${status}).`,
       ExitCode.failed,
       {
         hint:
@@ -171,7 +173,7 @@ function classifyTransportError(error: unknown, file: PyodideFile, env: NodeJS.P
       },
     );
   }
-  return new RetryableError(redactSecrets(message, env));
+  return new RetryableError(redactText(message, readProxyEnv(env).secrets));
 }
 
 function describeError(error: unknown): string {
@@ -187,11 +189,11 @@ function describeError(error: unknown): string {
 
 /** The dispatcher for downloads: HTTP(S)_PROXY and NO_PROXY from `env`, system CAs + NODE_EXTRA_CA_CERTS. */
 export function downloadDispatcher(env: NodeJS.ProcessEnv): Dispatcher {
-  const settings = proxySettings(env);
+  const proxies = readProxyEnv(env);
   return new EnvHttpProxyAgent({
-    httpProxy: settings.httpProxy ?? "",
-    httpsProxy: settings.httpsProxy ?? "",
-    noProxy: settings.noProxy ?? "",
+    httpProxy: proxies.http?.href ?? "",
+    httpsProxy: proxies.https?.href ?? "",
+    noProxy: proxies.noProxy.join(","),
   });
 }
 

@@ -67,7 +67,7 @@ const RULES: Rule[] = [
     }),
   },
   {
-    test: /(TLS peer's certificate is not trusted|certificate verify failed|OpenSSL error|tls_process_server_certificate)/i,
+    test: /(TLS peer's certificate is not trusted|certificate verify failed|OpenSSL error|tls_process_server_certificate|invalid peer certificate[^;]*)/i,
     classify: ([, reason = ""], line) => ({
       kind: "pyodide-tls",
       summary: `workerd's TLS handshake failed (${reason}).`,
@@ -77,10 +77,23 @@ const RULES: Rule[] = [
     }),
   },
   {
-    test: /(?:Failed to (?:load|download|fetch)[^;]*(?:Pyodide|bundle|package)[^;]*?)(?:status(?:Code)?\s*[=:]?\s*(\d{3}))/i,
-    classify: ([, status = "?"], line) => ({
+    test: /Failed to download package[^;]*; path = ([^;\s]+)(?:; res\.statusCode = (\d{3}))?/,
+    classify: ([, path = "", status], line) => ({
+      kind: "pyodide-package",
+      summary: `workerd could not download the Python standard-library package ${path.split("/").pop()}${
+        status ? ` (HTTP ${status})` : ""
+      }.`,
+      hint: PYODIDE_HINT,
+      host: hostIn(line),
+      evidence: line,
+    }),
+  },
+  {
+    // workerd: KJ_ASSERT(res.statusCode == 200, "Request for Pyodide bundle failed", url)
+    test: /\[(\d{3}) == 200\]; Request for Pyodide bundle failed|(?:Failed to (?:load|download|fetch)[^;]*(?:Pyodide|bundle)[^;]*?)(?:status(?:Code)?\s*[=:]?\s*(\d{3}))/i,
+    classify: ([, assertStatus, status = assertStatus ?? "?"], line) => ({
       kind: "pyodide-http",
-      summary: `A Pyodide download answered HTTP ${status}.`,
+      summary: `The Pyodide bundle download answered HTTP ${status}.`,
       hint: PYODIDE_HINT,
       host: hostIn(line),
       evidence: line,

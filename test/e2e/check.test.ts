@@ -42,7 +42,7 @@ const statusOf = (report: JsonReport, target = 0) =>
 describe("cfprobe check", () => {
   it("passes the default suite on the JS worker, including restart and the D1 cross-check", async () => {
     const junit = path.join(tempDir("junit"), "report.xml");
-    const result = await runCli(["check", "js", "--json", "--junit", junit]);
+    const result = await runCli(["check", "js", "--json", "--junit", junit, "--require-browser"]);
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as JsonReport;
     expect(report.ok).toBe(true);
@@ -67,13 +67,14 @@ describe("cfprobe check", () => {
   });
 
   it("fails exactly the broken checks of a broken worker, with useful messages", async () => {
-    const result = await runCli(["check", "fixtures/workers/broken", "--json"]);
+    const result = await runCli(["check", "fixtures/workers/broken", "--json", "--require-browser"]);
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout) as JsonReport;
     const failed = report.targets[0]?.checks.filter((check) => check.status === "fail") ?? [];
     expect(failed.map((check) => check.name).sort()).toEqual([
       "HTML injection in both fields comes back escaped",
       "counter increments by exactly 1 per request",
+      "injected script does not run in a browser",
     ]);
     const counter = failed.find((check) => check.name.startsWith("counter"));
     expect(counter?.actual).toEqual({ "json count": 4 });
@@ -83,7 +84,7 @@ describe("cfprobe check", () => {
     expect(human.code).toBe(1);
     expect(human.stdout).toContain("✗ counter increments by exactly 1 per request");
     expect(human.stdout).toContain("expected json count: 3");
-    expect(human.stdout.trim().split("\n").at(-1)).toMatch(/^checks: \d+ passed, 2 failed$/);
+    expect(human.stdout.trim().split("\n").at(-1)).toMatch(/^checks: \d+ passed, 3 failed$/);
   });
 
   it("reports the Python worker offline as blocked with the cause and the next command", async () => {

@@ -1,8 +1,8 @@
 import { Command } from "commander";
+import { displayProxy, proxyFor, readProxyEnv } from "../../net/proxy-env.js";
 import { pyodideCacheRoot } from "../../python/cache/location.js";
 import { fetchFiles } from "../../python/fetch.js";
 import { requiredPyodideFiles } from "../../python/files.js";
-import { proxySettings, redactUrl } from "../../python/proxy.js";
 import { resolvePythonTarget } from "../../python/target.js";
 import { withInterrupts } from "../../signals.js";
 import { action, integerOption, type RunState, secondsOption, withCommonOptions } from "../common.js";
@@ -55,9 +55,9 @@ export function pythonFetchCommand(state: RunState): Command {
     const destination = options.out
       ? { outDir: options.out }
       : { root: pyodideCacheRoot(required.workerdVersion, { cacheDir: options.cacheDir, env, cwd }) };
-    const proxy = proxySettings(env).forUrl(required.files[0]?.url ?? "https://x/");
+    const proxy = proxyFor(new URL(required.files[0]?.url ?? "https://x/"), readProxyEnv(env));
     out.info(
-      `workerd ${required.workerdVersion} needs Pyodide ${required.pyodideVersion}: ${required.files.length} files, ${proxy ? `through ${redactUrl(proxy)}` : "connecting directly (no proxy set)"}.`,
+      `workerd ${required.workerdVersion} needs Pyodide ${required.pyodideVersion}: ${required.files.length} files, ${proxy ? `through ${displayProxy(proxy)}` : "connecting directly (no proxy set)"}.`,
     );
     const report = await withInterrupts((signal) =>
       fetchFiles(required.files, destination, {
