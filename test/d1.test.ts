@@ -308,6 +308,26 @@ describe("db query", () => {
     expect(JSON.parse(text())).toEqual([{ k: "int", v: 42 }]);
   });
 
+  it("encodes values in JSON as documented, even with repeated column names", async () => {
+    const file = hostile();
+    const handle = openReadOnly(file);
+    cleanups.push(() => handle.close());
+    const { writer, text } = collector();
+    const sql =
+      "SELECT 1 AS a, 2 AS a, x'00ff' AS b, 9223372036854775807 AS big, 1e999 AS inf, NULL AS n, 2.5 AS r";
+    await runQuery(handle.db, file, sql, parseParams([]), "json", writer);
+    expect(JSON.parse(text())).toEqual([
+      {
+        a: 2,
+        b: { $base64: "AP8=" },
+        big: "9223372036854775807",
+        inf: { $real: "Infinity" },
+        n: null,
+        r: 2.5,
+      },
+    ]);
+  });
+
   it("is refused by SQLite when it writes, and explains bad SQL", async () => {
     const file = hostile();
     const before = fingerprint(file);

@@ -214,7 +214,7 @@ async function writeSqlDump(
  * twice as fast as formatting the values in JavaScript). Two kinds of text need care: quote()
  * stops at a NUL byte, so such text is written as the hex of its bytes cast back to TEXT; and the
  * sqlite3 shell drops a carriage return before a newline, so a CR (which quote() leaves inside a
- * string literal) becomes `'||char(13)||'`. The same rules as toSqlLiteral.
+ * string literal) becomes `'||char(13)||'`. Either way the text loads back unchanged.
  */
 function* readInsertStatements(db: SqliteDatabase, table: DumpTable): Iterable<string> {
   const target = table.hasGenerated
