@@ -1,23 +1,28 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { checkCommand } from "./commands/check.js";
 import type { RunState } from "./commands/common.js";
-import { dbCommand } from "./commands/db/index.js";
-import { devCommand } from "./commands/dev.js";
-import { diagnosePythonCommand } from "./commands/diagnose-python.js";
-import { pythonCommand } from "./commands/python/index.js";
 import { CfprobeError, ExitCode, errorToJson } from "./errors.js";
 import { Output, type OutputStreams } from "./output/output.js";
 import { PACKAGE_ROOT } from "./project/target.js";
 
-const COMMANDS = [devCommand, checkCommand, dbCommand, pythonCommand, diagnosePythonCommand];
+/**
+ * Each command's module is imported only when that command runs (all of them for help), so a
+ * quick command such as `cfprobe db ls` does not pay for loading undici and execa.
+ */
+const COMMANDS: Record<string, () => Promise<(state: RunState) => Command>> = {
+  dev: async () => (await import("./commands/dev.js")).devCommand,
+  check: async () => (await import("./commands/check.js")).checkCommand,
+  db: async () => (await import("./commands/db/index.js")).dbCommand,
+  python: async () => (await import("./commands/python/index.js")).pythonCommand,
+  "diagnose-python": async () => (await import("./commands/diagnose-python.js")).diagnosePythonCommand,
+};
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, "utf8")) as { version: string };
   return pkg.version;
 }
 
-export function buildProgram(state: RunState): Command {
+export async function buildProgram(state: RunState, argv: string[] = []): Promise<Command> {
   const program = new Command("cfprobe")
     .description("Develop and check Cloudflare Workers locally: offline, behind a proxy, or neither.")
     .version(version(), "-V, --version")
@@ -28,7 +33,12 @@ export function buildProgram(state: RunState): Command {
       // Parse errors are reported by main() in the same shape as every other error.
       writeErr: () => {},
     });
-  for (const make of COMMANDS) program.addCommand(inheritSettings(make(state), program));
+  const first = argv[0];
+  const names = first !== undefined && Object.hasOwn(COMMANDS, first) ? [first] : Object.keys(COMMANDS);
+  for (const name of names) {
+    const make = await COMMANDS[name]!();
+    program.addCommand(inheritSettings(make(state), program));
+  }
   return program;
 }
 
@@ -50,7 +60,7 @@ export async function main(
 ): Promise<number> {
   const state: RunState = { streams, cwd };
   try {
-    await buildProgram(state).parseAsync(argv, { from: "user" });
+    await (await buildProgram(state, argv)).parseAsync(argv, { from: "user" });
     return state.exitCode ?? ExitCode.ok;
   } catch (error) {
     const out =

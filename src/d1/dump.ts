@@ -1,7 +1,7 @@
 import { usageError } from "../errors.js";
 import { INTERNAL_TABLE_PREFIX } from "./files.js";
 import { type RowBlock, type RowFormat, writeRows } from "./formats.js";
-import type { SqliteDatabase } from "./open.js";
+import { type SqliteDatabase, sqliteFileError } from "./open.js";
 import type { ChunkedWriter } from "./sink.js";
 import { quoteIdentifier, type SqlValue, toSqlLiteral } from "./values.js";
 
@@ -36,8 +36,10 @@ interface DumpTable {
   name: string;
   sql: string;
   virtual: boolean;
-  /** Columns that hold stored values (generated columns are left out). */
+  /** Columns an INSERT sets (generated columns are left out). */
   columns: string[];
+  /** Columns a reader sees, generated ones included. */
+  visibleColumns: string[];
   /** Whether some columns are generated, so INSERT must name the columns it sets. */
   hasGenerated: boolean;
 }
@@ -81,6 +83,7 @@ function describeTable(db: SqliteDatabase, entry: SchemaEntry): DumpTable {
     sql: entry.sql!,
     virtual: /^CREATE\s+VIRTUAL\s+TABLE/i.test(entry.sql!),
     columns: info.filter((column) => column.hidden === 0).map((column) => column.name),
+    visibleColumns: info.filter((column) => column.hidden !== 1).map((column) => column.name),
     hasGenerated: info.some((column) => column.hidden === 2 || column.hidden === 3),
   };
 }
@@ -100,8 +103,8 @@ function selectedTables(db: SqliteDatabase, file: string, options: DumpOptions):
   return options.tables;
 }
 
-function readRows(db: SqliteDatabase, table: DumpTable): Iterable<SqlValue[]> {
-  const columns = table.columns.map(quoteIdentifier).join(", ");
+function readRows(db: SqliteDatabase, table: DumpTable, names = table.columns): Iterable<SqlValue[]> {
+  const columns = names.map(quoteIdentifier).join(", ");
   const statement = db.prepare(`SELECT ${columns} FROM ${quoteIdentifier(table.name)}`);
   return statement.raw(true).safeIntegers(true).iterate() as Iterable<SqlValue[]>;
 }
@@ -138,9 +141,9 @@ export async function dumpDatabase(
       const blocks = tables.map(
         (table): RowBlock => ({
           table: table.name,
-          columns: table.columns,
+          columns: table.visibleColumns,
           get rows() {
-            return readRows(db, table);
+            return readRows(db, table, table.visibleColumns);
           },
         }),
       );
@@ -148,6 +151,8 @@ export async function dumpDatabase(
     }
     await out.flush();
     return { format: options.format, tables: names, rows };
+  } catch (error) {
+    throw (error as { code?: string }).code?.startsWith("SQLITE_") ? sqliteFileError(file, error) : error;
   } finally {
     // Ends the read transaction; a failure here must not hide the error that got us here.
     if (db.inTransaction) {
@@ -179,14 +184,8 @@ async function writeSqlDump(
   for (const table of tables) {
     if (withSchema) await out.write(`${table.sql};\n`);
     if (!withData) continue;
-    const target = table.hasGenerated
-      ? `${quoteIdentifier(table.name)}(${table.columns.map(quoteIdentifier).join(",")})`
-      : quoteIdentifier(table.name);
-    const prefix = `INSERT INTO ${target} VALUES(`;
-    for (const row of readRows(db, table)) {
-      let line = prefix;
-      for (let i = 0; i < row.length; i++) line += (i === 0 ? "" : ",") + toSqlLiteral(row[i]!);
-      if (out.push(`${line});\n`)) await out.flush();
+    for (const line of readInsertStatements(db, table)) {
+      if (out.push(line)) await out.flush();
       if (++total % 8192 === 0) options.onRows?.(total, table.name);
     }
   }
@@ -208,6 +207,28 @@ async function writeSqlDump(
   }
   await out.write("COMMIT;\n");
   return total;
+}
+
+/**
+ * One `INSERT INTO "t" VALUES(...);` line per row, built by SQLite's own quote() in C (about
+ * twice as fast as formatting the values in JavaScript). Two kinds of text need care: quote()
+ * stops at a NUL byte, so such text is written as the hex of its bytes cast back to TEXT; and the
+ * sqlite3 shell drops a carriage return before a newline, so a CR (which quote() leaves inside a
+ * string literal) becomes `'||char(13)||'`. Either way the text loads back unchanged.
+ */
+function* readInsertStatements(db: SqliteDatabase, table: DumpTable): Iterable<string> {
+  const target = table.hasGenerated
+    ? `${quoteIdentifier(table.name)}(${table.columns.map(quoteIdentifier).join(",")})`
+    : quoteIdentifier(table.name);
+  const values = table.columns.map((name) => {
+    const column = quoteIdentifier(name);
+    return `iif(instr(${column}, char(0)) AND typeof(${column}) = 'text', 'CAST(X''' || hex(${column}) || ''' AS TEXT)', quote(${column}))`;
+  });
+  const prefix = `INSERT INTO ${target} VALUES(`;
+  const sql = `SELECT ${values.join(" || ',' || ")} FROM ${quoteIdentifier(table.name)}`;
+  for (const row of db.prepare(sql).pluck().iterate() as Iterable<string>) {
+    yield `${prefix}${row.includes("\r") ? row.replaceAll("\r", "'||char(13)||'") : row});\n`;
+  }
 }
 
 /** AUTOINCREMENT counters: replaced after the rows, since inserting rows moves them. */

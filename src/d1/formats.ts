@@ -1,5 +1,5 @@
 import type { ChunkedWriter } from "./sink.js";
-import { type SqlValue, toCsvField, toDisplayCell, toJsonRow } from "./values.js";
+import { jsonRowRenderer, type SqlValue, toCsvField, toDisplayCell } from "./values.js";
 
 export const ROW_FORMATS = ["json", "ndjson", "csv", "table"] as const;
 export type RowFormat = (typeof ROW_FORMATS)[number];
@@ -49,17 +49,18 @@ export async function writeRows(
     if (format === "json") {
       if (keyed) await out.write(`${first ? "" : ","}\n${JSON.stringify(block.table)}: [`);
       const indent = keyed ? "  " : "";
+      const render = jsonRowRenderer(block.columns);
       const written = await each(block, (row, i) => {
         const comma = i === 0 && (keyed || rowsBefore === 0) ? "" : ",";
-        return `${comma}\n${indent}${JSON.stringify(toJsonRow(block.columns, row))}`;
+        return `${comma}\n${indent}${render(row)}`;
       });
       if (keyed) await out.write(written === 0 ? "]" : "\n]");
       rowsBefore += written;
     } else if (format === "ndjson") {
-      await each(block, (row) => {
-        const values = toJsonRow(block.columns, row);
-        return `${JSON.stringify(block.table === undefined ? values : { table: block.table, row: values })}\n`;
-      });
+      const render = jsonRowRenderer(block.columns);
+      const prefix = block.table === undefined ? "" : `{"table":${JSON.stringify(block.table)},"row":`;
+      const suffix = block.table === undefined ? "\n" : "}\n";
+      await each(block, (row) => prefix + render(row) + suffix);
     } else if (format === "csv") {
       await out.write(`${block.columns.map(toCsvField).join(",")}\r\n`);
       await each(block, (row) => `${row.map(toCsvField).join(",")}\r\n`);
@@ -78,35 +79,40 @@ export async function writeRows(
 async function writeTable(block: RowBlock, out: ChunkedWriter, cellWidth: number, first: boolean) {
   if (block.table !== undefined) await out.write(`${first ? "" : "\n"}${block.table}\n`);
   const iterator = block.rows[Symbol.iterator]();
-  const sample: SqlValue[][] = [];
-  for (let next = iterator.next(); !next.done; next = iterator.next()) {
-    sample.push(next.value);
-    if (sample.length === TABLE_SAMPLE) break;
-  }
-  const widths = block.columns.map((column, i) =>
-    Math.min(
-      cellWidth,
-      Math.max(column.length, ...sample.map((row) => toDisplayCell(row[i]!, cellWidth).length)),
-    ),
-  );
-  const line = (cells: string[]) =>
-    `${cells
-      .map((cell, i) => cell.padEnd(widths[i]!))
-      .join("  ")
-      .trimEnd()}\n`;
-  const render = (row: SqlValue[]) => line(row.map((value, i) => toDisplayCell(value, widths[i]!)));
-  await out.write(line(block.columns.map((column, i) => toDisplayCell(column, widths[i]!))));
-  await out.write(line(widths.map((width) => "-".repeat(width))));
   let count = 0;
-  for (const row of sample) {
-    await out.write(render(row));
-    count++;
-  }
-  if (sample.length === TABLE_SAMPLE) {
+  try {
+    const sample: SqlValue[][] = [];
     for (let next = iterator.next(); !next.done; next = iterator.next()) {
-      if (out.push(render(next.value))) await out.flush();
+      sample.push(next.value);
+      if (sample.length === TABLE_SAMPLE) break;
+    }
+    const widths = block.columns.map((column, i) =>
+      Math.min(
+        cellWidth,
+        Math.max(column.length, ...sample.map((row) => toDisplayCell(row[i]!, cellWidth).length)),
+      ),
+    );
+    const line = (cells: string[]) =>
+      `${cells
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd()}\n`;
+    const render = (row: SqlValue[]) => line(row.map((value, i) => toDisplayCell(value, widths[i]!)));
+    await out.write(line(block.columns.map((column, i) => toDisplayCell(column, widths[i]!))));
+    await out.write(line(widths.map((width) => "-".repeat(width))));
+    for (const row of sample) {
+      await out.write(render(row));
       count++;
     }
+    if (sample.length === TABLE_SAMPLE) {
+      for (let next = iterator.next(); !next.done; next = iterator.next()) {
+        if (out.push(render(next.value))) await out.flush();
+        count++;
+      }
+    }
+  } finally {
+    // A reader that stops early (EPIPE) must not leave the statement busy.
+    iterator.return?.();
   }
   if (count === 0) await out.write("(no rows)\n");
   return count;

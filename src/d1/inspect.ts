@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { listTables } from "./dump.js";
 import type { LocatedDatabase } from "./locate.js";
-import { openReadOnly, type ReadStrategy } from "./open.js";
+import { openReadOnly, type ReadStrategy, sqliteFileError } from "./open.js";
 import { quoteIdentifier } from "./values.js";
 
 export interface TableSummary {
@@ -25,11 +25,11 @@ export interface DatabaseSummary extends LocatedDatabase {
 /** Sizes, times and row counts of one database, read without changing any of its files. */
 export function summarizeDatabase(located: LocatedDatabase): DatabaseSummary {
   if (!located.exists) return { ...located };
-  const main = statSync(located.file);
-  const wal = statSync(`${located.file}-wal`, { throwIfNoEntry: false });
-  const modified = Math.max(main.mtimeMs, wal?.mtimeMs ?? 0);
   const handle = openReadOnly(located.file);
   try {
+    const main = statSync(located.file);
+    const wal = statSync(`${located.file}-wal`, { throwIfNoEntry: false });
+    const modified = Math.max(main.mtimeMs, wal?.mtimeMs ?? 0);
     const { db } = handle;
     db.exec("BEGIN");
     const tables = listTables(db).map((name) => ({
@@ -52,6 +52,10 @@ export function summarizeDatabase(located: LocatedDatabase): DatabaseSummary {
       internalTables,
       strategy: handle.strategy,
     };
+  } catch (error) {
+    throw (error as { code?: string }).code?.startsWith("SQLITE_")
+      ? sqliteFileError(located.file, error)
+      : error;
   } finally {
     handle.close();
   }

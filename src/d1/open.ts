@@ -83,14 +83,14 @@ function openUri(file: string, parameter: string): SqliteDatabase {
   try {
     db = new Database(uri, { readonly: true, fileMustExist: true });
   } catch (error) {
-    throw sqliteOpenError(file, error);
+    throw sqliteFileError(file, error);
   }
   try {
     // Reading the schema is where SQLite notices a file that is not a database or is damaged.
     db.prepare("SELECT count(*) FROM sqlite_schema").get();
   } catch (error) {
     db.close();
-    throw sqliteOpenError(file, error);
+    throw sqliteFileError(file, error);
   }
   return db;
 }
@@ -134,8 +134,8 @@ function notADatabase(file: string) {
   });
 }
 
-/** Turns SQLite's open and first-read failures into errors that name the file. */
-export function sqliteOpenError(file: string, error: unknown) {
+/** Turns SQLite's failures to open or read a file (not a database, damaged) into errors naming it. */
+export function sqliteFileError(file: string, error: unknown) {
   const code = (error as { code?: string }).code ?? "";
   const message = (error as Error).message;
   if (code.startsWith("SQLITE_NOTADB")) return notADatabase(file);

@@ -1,6 +1,6 @@
 import { usageError } from "../errors.js";
 import { type RowFormat, writeRows } from "./formats.js";
-import type { SqliteDatabase } from "./open.js";
+import { type SqliteDatabase, sqliteFileError } from "./open.js";
 import type { ChunkedWriter } from "./sink.js";
 import type { SqlValue } from "./values.js";
 
@@ -90,6 +90,8 @@ function queryError(file: string, sql: string, error: unknown) {
       },
     );
   }
+  if (code?.startsWith("SQLITE_CORRUPT") || code?.startsWith("SQLITE_NOTADB"))
+    return sqliteFileError(file, error);
   if (code?.startsWith("SQLITE_") || error instanceof RangeError || error instanceof TypeError) {
     return usageError("d1-sql-error", `The query failed on ${file}: ${message}.`, {
       details: [`SQL: ${sql}`],

@@ -7,8 +7,13 @@ import { usageError } from "../errors.js";
 export class ChunkedWriter {
   private pieces: string[] = [];
   private size = 0;
+  private chunks = 0;
 
-  constructor(private readonly stream: NodeJS.WritableStream) {}
+  /** Aborting `signal` (Ctrl-C) makes the next flush throw its reason. */
+  constructor(
+    private readonly stream: NodeJS.WritableStream,
+    private readonly signal?: AbortSignal,
+  ) {}
 
   /** Queues text; true when a chunk is full and the caller should `await flush()`. */
   push(text: string): boolean {
@@ -28,6 +33,9 @@ export class ChunkedWriter {
     this.pieces = [];
     this.size = 0;
     if (!this.stream.write(chunk)) await drained(this.stream);
+    // Writes to a pipe or terminal are synchronous: let signal handlers run now and then.
+    else if (++this.chunks % 16 === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (this.signal?.aborted) throw this.signal.reason;
   }
 }
 
@@ -62,7 +70,8 @@ export async function writeFileAtomically<T>(
     path.dirname(target),
     `.${path.basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`,
   );
-  const stream = createWriteStream(temporary, { flags: "wx" });
+  // A deep buffer lets the dump keep producing while the disk catches up.
+  const stream = createWriteStream(temporary, { flags: "wx", highWaterMark: 256 * 1024 });
   try {
     await once(stream, "open").catch((error: Error) => {
       throw usageError("output-unwritable", `Cannot write ${target}: ${error.message}`, {
@@ -75,6 +84,8 @@ export async function writeFileAtomically<T>(
     renameSync(temporary, target);
     return result;
   } catch (error) {
+    // Writes still queued fail once the stream is destroyed; that is expected here.
+    stream.on("error", () => {});
     stream.destroy();
     rmSync(temporary, { force: true });
     throw error;

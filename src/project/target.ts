@@ -50,6 +50,11 @@ export function resolveTarget(spec: string, options: ResolveOptions = {}): Worke
   };
 }
 
+/** Where wrangler keeps local state (D1 and others) when --persist-to is not given. */
+export function defaultPersistTo(target: WorkerTarget): string {
+  return path.join(target.dir, ".wrangler", "state");
+}
+
 /** The worker in `cwd` when there is one, else the built-in JS worker. */
 export function defaultTarget(options: ResolveOptions = {}): WorkerTarget {
   const cwd = options.cwd ?? process.cwd();

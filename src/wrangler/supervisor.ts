@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execa, type ResultPromise } from "execa";
 import { request } from "undici";
 import { runtimeError } from "../errors.js";
-import type { WorkerTarget } from "../project/target.js";
+import { defaultPersistTo, type WorkerTarget } from "../project/target.js";
 import { prepareWorkerRuntime } from "../python/runtime.js";
 import { classifyStartupFailure, type FailureCause, stripAnsi } from "./classify.js";
 import { assertPortFree, findFreePort, LOOPBACK, waitUntilPortFree } from "./ports.js";
@@ -68,9 +68,7 @@ export interface StartFailure {
   exit?: ExitInfo;
 }
 
-export function defaultPersistTo(target: WorkerTarget): string {
-  return path.join(target.dir, ".wrangler", "state");
-}
+export { defaultPersistTo } from "../project/target.js";
 
 export function wranglerBin(): string {
   const require = createRequire(import.meta.url);

@@ -3,11 +3,11 @@ import { type DumpFormat, dumpDatabase } from "../../d1/dump.js";
 import { ROW_FORMATS } from "../../d1/formats.js";
 import { openReadOnly } from "../../d1/open.js";
 import { action, type RunState, withCommonOptions } from "../common.js";
-import { collect, emit, formatOption } from "./emit.js";
+import { chosenFormat, collect, emit, formatOption } from "./emit.js";
 import { chosenDatabase, type SourceOptions, withSourceOptions } from "./source.js";
 
 interface DumpCommandOptions extends SourceOptions {
-  format: DumpFormat;
+  format?: DumpFormat;
   table?: string[];
   schemaOnly?: boolean;
   dataOnly?: boolean;
@@ -23,9 +23,8 @@ export function dbDumpCommand(state: RunState): Command {
         .argument("[db]", "binding or database_name (default: the only one)")
         .option(
           "-f, --format <format>",
-          "sql, json, ndjson, csv or table",
+          "sql (default), json, ndjson, csv or table; --json means json",
           formatOption(["sql", ...ROW_FORMATS] as const),
-          "sql",
         )
         .option("--table <name>", "only this table (repeatable)", collect)
         .option("--schema-only", "SQL: the schema without rows")
@@ -35,12 +34,13 @@ export function dbDumpCommand(state: RunState): Command {
     ),
   );
   return action<DumpCommandOptions>(command, state, async (args, options, ctx) => {
+    const format = chosenFormat(options.format, options.json, "sql");
     const located = chosenDatabase(args[0], options, ctx);
     const handle = openReadOnly(located.file);
     try {
       const stats = await emit(ctx.out, options.output, ctx.cwd, (writer, onRows) =>
         dumpDatabase(handle.db, located.file, writer, {
-          format: options.format,
+          format,
           tables: options.table,
           schemaOnly: options.schemaOnly,
           dataOnly: options.dataOnly,

@@ -25,17 +25,11 @@ export function dbLsCommand(state: RunState): Command {
       state: d1,
     } = workerState({ ...options, target: args[0] ?? options.target }, ctx);
     if (!d1.databases.some((db) => db.exists) && d1.unmatched.length === 0 && !d1.metadataFile) {
-      const missing = !d1.databases.length
-        ? ""
-        : ` (expected ${d1.databases.map((db) => db.file).join(", ")})`;
-      throw usageError(
-        "d1-state-missing",
-        `No local D1 data for ${target.config.path} in ${d1.dir}${missing}.`,
-        {
-          hint: `Run the worker once so it creates its databases (\`cfprobe dev ${target.label}\`), or point --persist-to at the folder wrangler used.`,
-          data: { persistTo },
-        },
-      );
+      throw usageError("d1-state-missing", `No local D1 files for ${target.config.path} in ${d1.dir}.`, {
+        details: d1.databases.map((db) => `expected ${db.binding} at ${db.file}`),
+        hint: `Run the worker once so it creates its databases (\`cfprobe dev ${target.label}\`), or point --persist-to at the folder wrangler used.`,
+        data: { persistTo },
+      });
     }
     return render({
       dir: d1.dir,

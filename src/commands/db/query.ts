@@ -3,7 +3,7 @@ import { ROW_FORMATS, type RowFormat } from "../../d1/formats.js";
 import { openReadOnly } from "../../d1/open.js";
 import { parseParams, runQuery } from "../../d1/query.js";
 import { action, type RunState, withCommonOptions } from "../common.js";
-import { collect, emit, formatOption } from "./emit.js";
+import { chosenFormat, collect, emit, formatOption } from "./emit.js";
 import { chosenDatabase, type SourceOptions, withSourceOptions } from "./source.js";
 
 interface QueryCommandOptions extends SourceOptions {
@@ -27,7 +27,7 @@ export function dbQueryCommand(state: RunState): Command {
   return action<QueryCommandOptions>(command, state, async (args, options, ctx) => {
     const [sql, name] = args as [string, string | undefined];
     const located = chosenDatabase(name, options, ctx);
-    const format = options.format ?? (options.json ? "json" : "table");
+    const format = chosenFormat(options.format, options.json, "table");
     const handle = openReadOnly(located.file);
     try {
       const stats = await emit(ctx.out, options.output, ctx.cwd, (writer) =>

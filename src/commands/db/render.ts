@@ -47,7 +47,9 @@ function renderOne(out: Output, db: DatabaseSummary): void {
   const width = Math.max(0, ...tables.map((table) => table.name.length));
   if (tables.length === 0) out.result("  tables    none");
   tables.forEach((table, index) => {
-    out.result(`  ${index === 0 ? "tables" : "      "}    ${table.name.padEnd(width)}  ${table.rows} rows`);
+    out.result(
+      `  ${index === 0 ? "tables" : "      "}    ${table.name.padEnd(width)}  ${table.rows} ${table.rows === 1 ? "row" : "rows"}`,
+    );
   });
   if (db.internalTables) out.result(style.dim(`  (+${db.internalTables} runtime _cf_* tables)`));
 }

@@ -8,8 +8,7 @@ import {
   pickDatabase,
 } from "../../d1/locate.js";
 import { usageError } from "../../errors.js";
-import { defaultTarget, resolveTarget, type WorkerTarget } from "../../project/target.js";
-import { defaultPersistTo } from "../../wrangler/supervisor.js";
+import { defaultPersistTo, defaultTarget, resolveTarget, type WorkerTarget } from "../../project/target.js";
 import type { CommandContext } from "../common.js";
 
 /** Options shared by every `db` command: which worker, which state folder, or a file. */
