@@ -28,6 +28,7 @@ export function checkReportJson(reports: readonly TargetReport[]) {
       target: report.target,
       status: report.status,
       url: report.url ?? null,
+      ...(report.runtime ? { runtime: report.runtime } : {}),
       suite: report.suite,
       durationMs: report.durationMs,
       ...(report.cause ? { cause: report.cause } : {}),
@@ -79,7 +80,7 @@ export function checkDetail(out: Output, check: CheckResult): string[] {
 export function renderCheckReport(out: Output, reports: readonly TargetReport[]): void {
   const { style } = out;
   for (const report of reports) {
-    const where = report.url ? ` ${style.dim(report.url)}` : "";
+    const where = `${report.url ? ` ${style.dim(report.url)}` : ""}${report.runtime === "pyodide" ? style.dim(" on Pyodide") : ""}`;
     const head =
       report.status === "passed"
         ? style.green("passed")

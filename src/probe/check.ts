@@ -18,6 +18,8 @@ export interface TargetReport {
   target: string;
   status: TargetStatus;
   url?: string;
+  /** The runtime that served the worker: workerd (under wrangler dev) or pyodide. */
+  runtime?: "workerd" | "pyodide";
   suite: string;
   /** Why the target was blocked, or how the worker crashed. */
   cause?: Pick<FailureCause, "kind" | "summary" | "hint">;
@@ -130,6 +132,7 @@ export async function checkTarget(
     return finish({
       status: failed ? "failed" : "passed",
       url: current.url,
+      runtime: current.runtime ?? "workerd",
       checks: run.checks,
       ...(run.crash
         ? {

@@ -6,7 +6,7 @@ import { execa, type ResultPromise } from "execa";
 import { request } from "undici";
 import { runtimeError } from "../errors.js";
 import { defaultPersistTo, type WorkerTarget } from "../project/target.js";
-import { prepareWorkerRuntime } from "../python/runtime.js";
+import { prepareWorkerRuntime } from "../python/workerd-cache.js";
 import { classifyStartupFailure, type FailureCause, stripAnsi } from "./classify.js";
 import { assertPortFree, findFreePort, LOOPBACK, waitUntilPortFree } from "./ports.js";
 import { readProcStat, stopProcessGroup } from "./processes.js";
