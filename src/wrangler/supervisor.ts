@@ -1,16 +1,15 @@
 import { createRequire } from "node:module";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import { execa, type ResultPromise } from "execa";
+import { execa } from "execa";
 import { request } from "undici";
 import { runtimeError } from "../errors.js";
-import { defaultPersistTo, type WorkerTarget } from "../project/target.js";
+import type { WorkerTarget } from "../project/target.js";
 import { prepareWorkerRuntime } from "../python/workerd-cache.js";
-import { classifyStartupFailure, type FailureCause, stripAnsi } from "./classify.js";
-import { assertPortFree, findFreePort, LOOPBACK, waitUntilPortFree } from "./ports.js";
-import { readProcStat, stopProcessGroup } from "./processes.js";
-import { type ReclaimedRun, reclaimOrphanedRuns, removeRunRecord, writeRunRecord } from "./records.js";
+import { classifyStartupFailure, type FailureCause } from "./classify.js";
+import { type ExitInfo, prepareStart, superviseGroup } from "./group.js";
+import { findFreePort, LOOPBACK } from "./ports.js";
+import type { ReclaimedRun } from "./records.js";
 
 /** Quiet, offline-friendly wrangler (FACTS.md): no metrics, no error reports, no cf.json fetch. */
 export const WRANGLER_ENV = {
@@ -19,8 +18,6 @@ export const WRANGLER_ENV = {
   WRANGLER_SEND_ERROR_REPORTS: "false",
   WRANGLER_HIDE_BANNER: "true",
 } as const;
-
-export const LOG_TAIL = 30;
 
 export interface StartOptions {
   /** 0 picks a free port. */
@@ -39,10 +36,7 @@ export interface StartOptions {
   signal?: AbortSignal;
 }
 
-export interface ExitInfo {
-  code: number | null;
-  signal: string | null;
-}
+export type { ExitInfo } from "./group.js";
 
 export interface RunningWorker {
   target: WorkerTarget;
@@ -80,16 +74,11 @@ export function wranglerBin(): string {
  * HTTP, and hands back a handle whose stop() ends every process it started.
  */
 export async function startWorker(target: WorkerTarget, options: StartOptions): Promise<RunningWorker> {
-  const reclaimed = await reclaimOrphanedRuns(target.dir);
-  if (reclaimed.length > 0) options.onReclaimed?.(reclaimed);
-
-  const port = options.port === 0 ? await findFreePort() : options.port;
-  if (options.port !== 0) await assertPortFree(port);
+  const place = await prepareStart(target, options);
+  const { port, persistTo, url } = place;
   // wrangler picks its inspector port (9229 and up) by probing, so two starts at the same moment
   // can pick the same one and one of them dies with "Address already in use": choose it here.
   const inspectorPort = await findFreePort();
-  const persistTo = path.resolve(options.persistTo ?? defaultPersistTo(target));
-  const url = `http://${LOOPBACK}:${port}`;
 
   const args = [
     wranglerBin(),
@@ -130,46 +119,17 @@ export async function startWorker(target: WorkerTarget, options: StartOptions): 
     });
   }
 
-  const tail: string[] = [];
-  const onLine = (raw: string) => {
-    const line = stripAnsi(raw);
-    tail.push(line);
-    if (tail.length > LOG_TAIL) tail.shift();
-    options.onLog?.(line);
-  };
-  for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", onLine);
-  }
-  const exited = waitForExit(child);
-  void exited.then(runtime.cleanup);
-
-  const leader = readProcStat(pid);
-  const self = readProcStat(process.pid);
-  const recordFile = writeRunRecord(target.dir, {
-    ownerPid: process.pid,
-    ownerStartTime: self?.startTime ?? 0,
-    pgid: pid,
-    leaderStartTime: leader?.startTime ?? 0,
-    port,
-    persistTo,
-    startedAt: new Date().toISOString(),
+  const { exited, logTail, stop } = superviseGroup(child, pid, {
+    workerDir: target.dir,
+    place,
+    onLog: options.onLog,
   });
-
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      await stopProcessGroup(pid);
-      await exited;
-      await waitUntilPortFree(port, 5000);
-      removeRunRecord(recordFile);
-    })();
-    return stopping;
-  };
+  void exited.then(runtime.cleanup);
 
   const outcome = await waitUntilReady(url, exited, options.timeoutMs ?? 60_000, options.signal);
   if (outcome.kind !== "ready") {
     await stop();
-    const lines = [...tail];
+    const lines = logTail();
     if (outcome.kind === "aborted") throw options.signal?.reason ?? new Error("aborted");
     const classified = classifyStartupFailure(lines);
     const timeoutS = Math.round((options.timeoutMs ?? 60_000) / 1000);
@@ -198,7 +158,7 @@ export async function startWorker(target: WorkerTarget, options: StartOptions): 
     );
   }
 
-  return { target, url, port, pid, persistTo, exited, logTail: () => [...tail], stop };
+  return { target, url, port, pid, persistTo, exited, logTail, stop };
 }
 
 export type Readiness =
@@ -249,19 +209,4 @@ export async function waitUntilReady(
     }
     await sleep(100);
   }
-}
-
-/**
- * Resolves when wrangler itself exits. Not execa's promise: that also waits for stdout and stderr
- * to close, which never happens while an orphaned grandchild still holds them.
- */
-export function waitForExit(child: ResultPromise): Promise<ExitInfo> {
-  void child.catch(() => {});
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve({ code: child.exitCode, signal: child.signalCode });
-      return;
-    }
-    child.once("exit", (code, signal) => resolve({ code, signal }));
-  });
 }

@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { DatabaseSummary } from "../../d1/inspect.js";
+import { formatBytes } from "../../output/format.js";
 import type { Output } from "../../output/output.js";
 
 export interface Listing {
@@ -52,16 +53,4 @@ function renderOne(out: Output, db: DatabaseSummary): void {
     );
   });
   if (db.internalTables) out.result(style.dim(`  (+${db.internalTables} runtime _cf_* tables)`));
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }

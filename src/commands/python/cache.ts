@@ -1,10 +1,10 @@
 import { Command } from "commander";
+import { formatBytes } from "../../output/format.js";
 import { pyodideCacheBase, pyodideCacheRoot } from "../../python/cache/location.js";
 import { clearCaches, inspectCache, listCaches } from "../../python/cache/store.js";
 import { requiredPyodideFiles } from "../../python/files.js";
 import { resolvePythonTarget } from "../../python/target.js";
 import { action, type RunState, withCommonOptions } from "../common.js";
-import { formatBytes } from "./format.js";
 
 interface CacheOptions {
   cacheDir?: string;

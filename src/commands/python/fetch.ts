@@ -1,12 +1,12 @@
 import { Command } from "commander";
 import { displayProxy, proxyFor, readProxyEnv } from "../../net/proxy-env.js";
+import { formatBytes } from "../../output/format.js";
 import { pyodideCacheRoot } from "../../python/cache/location.js";
 import { fetchFiles } from "../../python/fetch.js";
 import { requiredPyodideFiles } from "../../python/files.js";
 import { resolvePythonTarget } from "../../python/target.js";
 import { withInterrupts } from "../../signals.js";
 import { action, integerOption, type RunState, secondsOption, withCommonOptions } from "../common.js";
-import { formatBytes } from "./format.js";
 
 interface FetchOptions {
   printUrls?: boolean;

@@ -1,21 +1,11 @@
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { runtimeError } from "../../errors.js";
 import type { WorkerTarget } from "../../project/target.js";
-import { type FailureCause, type FailureKind, stripAnsi } from "../../wrangler/classify.js";
-import { assertPortFree, findFreePort, LOOPBACK, waitUntilPortFree } from "../../wrangler/ports.js";
-import { readProcStat, stopProcessGroup } from "../../wrangler/processes.js";
-import { reclaimOrphanedRuns, removeRunRecord, writeRunRecord } from "../../wrangler/records.js";
-import {
-  defaultPersistTo,
-  LOG_TAIL,
-  type RunningWorker,
-  type StartOptions,
-  waitForExit,
-  waitUntilReady,
-} from "../../wrangler/supervisor.js";
+import type { FailureCause, FailureKind } from "../../wrangler/classify.js";
+import { prepareStart, superviseGroup } from "../../wrangler/group.js";
+import { type RunningWorker, type StartOptions, waitUntilReady } from "../../wrangler/supervisor.js";
 import { planPyodideRun, pyodideReleaseFor } from "./plan.js";
 import { FATAL_PREFIX, PLAN_ENV } from "./protocol.js";
 
@@ -44,13 +34,8 @@ export async function startPyodideWorker(
   options: PyodideStartOptions,
 ): Promise<RunningWorker> {
   const plan = planPyodideRun(target, await pyodideReleaseFor(target, { ...process.env, ...options.env }));
-  const reclaimed = await reclaimOrphanedRuns(target.dir);
-  if (reclaimed.length > 0) options.onReclaimed?.(reclaimed);
-
-  const port = options.port === 0 ? await findFreePort() : options.port;
-  if (options.port !== 0) await assertPortFree(port);
-  const persistTo = path.resolve(options.persistTo ?? defaultPersistTo(target));
-  const url = `http://${LOOPBACK}:${port}`;
+  const place = await prepareStart(target, options);
+  const { port, persistTo, url } = place;
 
   const args = [HOST_SCRIPT, "--port", String(port), "--persist-to", persistTo];
   if (options.verbose) args.push("--verbose");
@@ -76,51 +61,25 @@ export async function startPyodideWorker(
   // The pipe must not keep cfprobe's event loop alive once the worker is stopped.
   child.stdin?.on("error", () => {});
 
-  const tail: string[] = [];
   let fatal: { code: string; message: string; hint?: string } | undefined;
-  const onLine = (raw: string) => {
-    const line = stripAnsi(raw);
-    if (line.startsWith(FATAL_PREFIX)) {
+  const { exited, logTail, stop } = superviseGroup(child, pid, {
+    workerDir: target.dir,
+    place,
+    onLog: options.onLog,
+    intercept: (line) => {
+      if (!line.startsWith(FATAL_PREFIX)) return false;
       fatal = JSON.parse(line.slice(FATAL_PREFIX.length));
-      return;
-    }
-    tail.push(line);
-    if (tail.length > LOG_TAIL) tail.shift();
-    options.onLog?.(line);
-  };
-  for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", onLine);
-  }
-  const exited = waitForExit(child);
-
-  const recordFile = writeRunRecord(target.dir, {
-    ownerPid: process.pid,
-    ownerStartTime: readProcStat(process.pid)?.startTime ?? 0,
-    pgid: pid,
-    leaderStartTime: readProcStat(pid)?.startTime ?? 0,
-    port,
-    persistTo,
-    startedAt: new Date().toISOString(),
+      return true;
+    },
+    afterExit: () => child.stdin?.destroy(),
   });
-
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      await stopProcessGroup(pid);
-      await exited;
-      child.stdin?.destroy();
-      await waitUntilPortFree(port, 5000);
-      removeRunRecord(recordFile);
-    })();
-    return stopping;
-  };
 
   const timeoutMs = options.timeoutMs ?? 60_000;
   const outcome = await waitUntilReady(url, exited, timeoutMs, options.signal);
   if (outcome.kind !== "ready") {
     await stop();
     if (outcome.kind === "aborted") throw options.signal?.reason ?? new Error("aborted");
-    const lines = [...tail];
+    const lines = logTail();
     const cause: FailureCause = fatal
       ? { kind: FATAL_KINDS[fatal.code] ?? "unknown", summary: fatal.message, hint: fatal.hint }
       : {
@@ -144,5 +103,5 @@ export async function startPyodideWorker(
     );
   }
 
-  return { target, url, port, pid, persistTo, exited, runtime: "pyodide", logTail: () => [...tail], stop };
+  return { target, url, port, pid, persistTo, exited, runtime: "pyodide", logTail, stop };
 }

@@ -1,3 +1,4 @@
+/** Sizes for people: 512 B, 1.5 KiB, 28.0 MiB. */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ["KiB", "MiB", "GiB"];
