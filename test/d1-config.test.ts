@@ -30,7 +30,7 @@ function wranglerView(config: string, env: string | undefined) {
     main: read.main,
     compatibilityDate: read.compatibility_date,
     compatibilityFlags: read.compatibility_flags,
-    d1Databases: read.d1_databases.map((db) => ({
+    d1Databases: read.d1_databases.map((db: (typeof read.d1_databases)[number]) => ({
       binding: db.binding,
       databaseName: db.database_name,
       databaseId: db.database_id,

@@ -98,7 +98,7 @@ describe("SQL dump", () => {
       .all();
     db.close();
     expect(rows[0]).toEqual(["text", `it's "quoted"`, "real", "integer", 9223372036854775807n]);
-    expect(rows[1]![2]).toBe("real");
+    expect((rows[1] as unknown[])[2]).toBe("real");
     expect(rows[2]).toEqual(["text", "nul\0inside\0", "real", "integer", 9007199254740993n]);
     expect(readEverything(copy).sqlite_sequence).toEqual([['we"ird table', 9n]]);
   });

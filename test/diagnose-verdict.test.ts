@@ -101,6 +101,7 @@ describe("decideVerdict", () => {
       {
         host: HOST,
         port: 443,
+        url: BUNDLE_URL,
         dns: ok(),
         tcp: ok(),
         tls: fail("self-signed certificate in certificate chain"),

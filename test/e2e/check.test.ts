@@ -1,28 +1,19 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { XMLParser } from "fast-xml-parser";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   killGroup,
   portIsFree,
   processesMentioning,
   runCli,
   startCli,
+  withCleanups,
   wranglerMentioning,
 } from "./helpers.js";
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(prefix: string) {
-  const dir = mkdtempSync(path.join(tmpdir(), `cfprobe-${prefix}-`));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { defer, tempDir } = withCleanups();
 
 interface JsonReport {
   ok: boolean;
@@ -103,12 +94,12 @@ describe("cfprobe check", () => {
   it("runs a suite against a worker started by cfprobe dev (--url), skipping restarts", async () => {
     const persist = tempDir("state");
     const dev = startCli(["dev", "js", "--port", "0", "--persist-to", persist, "--json"]);
-    cleanups.push(async () => {
+    defer(async () => {
       dev.child.kill("SIGINT");
       await dev.exit();
     });
     const ready = JSON.parse(await dev.waitForLine(/"url"/)) as { url: string; pid: number };
-    cleanups.push(() => killGroup(ready.pid));
+    defer(() => killGroup(ready.pid));
 
     const result = await runCli(["check", "js", "--url", ready.url, "--persist-to", persist, "--json"]);
     expect(result.code, result.stdout).toBe(0);
@@ -162,7 +153,7 @@ describe("cfprobe check", () => {
       persist,
       "--json",
     ]);
-    cleanups.push(() => check.child.kill("SIGKILL"));
+    defer(() => check.child.kill("SIGKILL"));
     // Wait (bounded) until wrangler runs, give the suite time to reach the slow request, then kill it.
     let wrangler: number | undefined;
     for (let i = 0; i < 200 && !wrangler; i += 1) {
@@ -170,7 +161,7 @@ describe("cfprobe check", () => {
       wrangler = wranglerMentioning(persist);
     }
     expect(wrangler).toBeDefined();
-    cleanups.push(() => killGroup(wrangler!));
+    defer(() => killGroup(wrangler!));
     await sleep(4000);
     process.kill(wrangler!, "SIGKILL");
     expect(await check.exit(60_000)).toBe(1);
@@ -188,7 +179,7 @@ describe("cfprobe check", () => {
   it("stops everything and exits 130 on SIGINT in the middle of a check", async () => {
     const persist = tempDir("state");
     const check = startCli(["check", "js", "--persist-to", persist]);
-    cleanups.push(() => check.child.kill("SIGKILL"));
+    defer(() => check.child.kill("SIGKILL"));
     for (let i = 0; i < 200 && !wranglerMentioning(persist); i += 1) await sleep(50);
     expect(wranglerMentioning(persist)).toBeDefined();
     check.child.kill("SIGINT");

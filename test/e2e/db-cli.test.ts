@@ -2,19 +2,16 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { d1FileNameFor, d1StateDir } from "../../src/d1/files.js";
 import { createHostileDatabase, fingerprint, loadWithSqlite3, sqliteDump, tempDir } from "../d1-fixtures.js";
-import { CLI, ROOT, runCli, startCli } from "./helpers.js";
+import { CLI, ROOT, runCli, startCli, withCleanups } from "./helpers.js";
 
-const cleanups: Array<() => unknown> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
-});
+const { defer } = withCleanups();
 
 function scratch() {
   const dir = tempDir("cfprobe-db-cli-");
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  defer(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -194,7 +191,7 @@ describe("cfprobe db dump and query", () => {
       INSERT INTO t (v) SELECT printf('%.200c', 'x') FROM s`);
     db.close();
     const cli = startCli(["db", "dump", "--file", file, "-o", "out.sql"], { cwd: dir });
-    cleanups.push(() => cli.child.kill("SIGKILL"));
+    defer(() => cli.child.kill("SIGKILL"));
     const deadline = Date.now() + 20_000;
     while (!readdirSync(dir).some((name) => name.endsWith(".tmp")) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -1,21 +1,11 @@
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { d1FileNameFor, d1StateDir } from "../../src/d1/files.js";
 import { fingerprint } from "../d1-fixtures.js";
-import { http, killGroup, portIsFree, ROOT, runCli, startCli } from "./helpers.js";
+import { http, killGroup, portIsFree, ROOT, runCli, startCli, withCleanups } from "./helpers.js";
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(prefix: string) {
-  const dir = mkdtempSync(path.join(tmpdir(), `cfprobe-${prefix}-`));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { defer, tempDir } = withCleanups();
 
 describe("cfprobe db against a running wrangler dev", () => {
   it("dumps the /counter count while wrangler runs and after, leaving the files unchanged", async () => {
@@ -27,7 +17,7 @@ describe("cfprobe db against a running wrangler dev", () => {
     const persistTo = tempDir("db-state");
     const cli = startCli(["dev", worker, "--port", "0", "--persist-to", persistTo, "--json"]);
     let wranglerPid = 0;
-    cleanups.push(async () => {
+    defer(async () => {
       if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
       if (wranglerPid) killGroup(wranglerPid);
     });

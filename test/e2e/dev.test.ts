@@ -1,7 +1,6 @@
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   groupMembers,
   http,
@@ -12,18 +11,10 @@ import {
   ROOT,
   runCli,
   startCli,
+  withCleanups,
 } from "./helpers.js";
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(prefix: string) {
-  const dir = mkdtempSync(path.join(tmpdir(), `cfprobe-${prefix}-`));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { defer, tempDir } = withCleanups();
 
 /** A private copy of the JS worker, so run records and state never touch another test's. */
 function jsWorkerCopy() {
@@ -45,7 +36,7 @@ interface ReadyLine {
 
 async function startDev(args: string[]) {
   const cli = startCli(["dev", ...args, "--json"]);
-  cleanups.push(async () => {
+  defer(async () => {
     if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
     for (const line of cli.stdoutLines) {
       const ready = JSON.parse(line) as Partial<ReadyLine>;
@@ -102,7 +93,7 @@ describe("cfprobe dev js", () => {
 
   it("refuses a port that is taken, names it and its holder, and starts nothing", async () => {
     const holder = await occupyPort();
-    cleanups.push(holder.close);
+    defer(holder.close);
     const persist = tempDir("state");
     const result = await runCli(["dev", "js", "--port", String(holder.port), "--persist-to", persist]);
     expect(result.code).toBe(2);
@@ -154,11 +145,11 @@ describe("cfprobe dev js", () => {
 describe("cfprobe dev, several targets", () => {
   it("runs two workers side by side with prefixed logs and stops both", async () => {
     const cli = startCli(["dev", "js", "fixtures/workers/broken", "--port", "0", "--json"]);
-    cleanups.push(() => cli.child.kill("SIGKILL"));
+    defer(() => cli.child.kill("SIGKILL"));
     await cli.waitForLine(/"target":"js"/);
     await cli.waitForLine(/"target":"fixtures\/workers\/broken"/);
     const ready = cli.stdoutLines.map((line) => JSON.parse(line) as ReadyLine);
-    for (const worker of ready) cleanups.push(() => killGroup(worker.pid));
+    for (const worker of ready) defer(() => killGroup(worker.pid));
     expect(new Set(ready.map((worker) => worker.port)).size).toBe(2);
     for (const worker of ready) expect((await http(`${worker.url}/`)).status).toBe(200);
     expect(cli.stderr()).toMatch(/^\[js +\] /m);

@@ -1,12 +1,11 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startHttpsTarget } from "../support/proxy-https-target.js";
 import { startTestProxy } from "../support/proxy-servers.js";
-import { processesMentioning, ROOT, runCli, startCli } from "./helpers.js";
+import { processesMentioning, ROOT, runCli, startCli, withCleanups } from "./helpers.js";
 
 const HOST = "pyodide-capnp-bin.edgeworker.net";
 const NO_PROXY_ENV = {
@@ -18,16 +17,7 @@ const NO_PROXY_ENV = {
   no_proxy: "",
 };
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(prefix: string) {
-  const dir = mkdtempSync(path.join(tmpdir(), `cfprobe-${prefix}-`));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { defer, tempDir } = withCleanups();
 
 /** A private copy of the Python worker: the trial's run records never meet another test's. */
 function pyWorkerCopy() {
@@ -56,7 +46,7 @@ interface Report {
   ok: boolean;
   verdict: { cause: string; summary: string; fix: string[] };
   checks: Array<{ id: string; status: string; detail: string; timedOut?: boolean }>;
-  urls: Array<{ kind: string; url: string }>;
+  urls: Array<{ kind: string; url: string; name: string; cachePath: string }>;
   timedOut: string[];
   durationMs: number;
 }
@@ -94,13 +84,13 @@ describe("cfprobe diagnose-python", () => {
 
   it("never prints the proxy's user and password, and says workerd ignores the proxy that works", async () => {
     const target = await startHttpsTarget(HOST);
-    cleanups.push(() => target.close());
+    defer(() => target.close());
     const proxy = await startTestProxy({
       mode: "auth",
       credentials: "alice:s3cr3t-pass",
       route: () => ({ host: "127.0.0.1", port: target.port }),
     });
-    cleanups.push(() => proxy.close());
+    defer(() => proxy.close());
     const caFile = path.join(tempDir("ca"), "ca.pem");
     writeFileSync(caFile, target.ca);
     const env = { ...NO_PROXY_ENV, ...emptyCacheEnv(), HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: caFile };
@@ -127,7 +117,7 @@ describe("cfprobe diagnose-python", () => {
 
   it("says the proxy wants credentials (407)", async () => {
     const proxy = await startTestProxy({ mode: "auth", credentials: "alice:right" });
-    cleanups.push(() => proxy.close());
+    defer(() => proxy.close());
     const url = proxy.url.replace("alice:right", "alice:wrong");
     const run = await runCli(["diagnose-python", pyWorkerCopy(), "--no-trial", "--json"], {
       env: { ...NO_PROXY_ENV, ...emptyCacheEnv(), HTTPS_PROXY: url },
@@ -146,7 +136,7 @@ describe("cfprobe diagnose-python", () => {
       socket.on("error", () => {});
     });
     await new Promise<void>((resolve) => silent.listen({ host: "127.0.0.1", port: 0 }, resolve));
-    cleanups.push(
+    defer(
       () =>
         new Promise<void>((resolve) => {
           for (const socket of sockets) socket.destroy();
@@ -155,7 +145,7 @@ describe("cfprobe diagnose-python", () => {
     );
     const port = (silent.address() as net.AddressInfo).port;
     const proxy = await startTestProxy({ mode: "hanging" });
-    cleanups.push(() => proxy.close());
+    defer(() => proxy.close());
     const manifest = path.join(tempDir("manifest"), "manifest.json");
     writeFileSync(
       manifest,
@@ -220,7 +210,7 @@ describe("cfprobe diagnose-python", () => {
     const cli = startCli(["diagnose-python", worker, "--timeout", "60", "--verbose"], {
       env: { ...NO_PROXY_ENV, ...emptyCacheEnv(), MINIFLARE_WORKERD_PATH: fake },
     });
-    cleanups.push(() => cli.exit(1000));
+    defer(() => cli.exit(1000));
     const deadline = Date.now() + 30_000;
     while (processesMentioning(fake).length === 0 && Date.now() < deadline) await sleep(100);
     expect(processesMentioning(fake).length).toBeGreaterThan(0);
@@ -236,10 +226,7 @@ describe("cfprobe diagnose-python", () => {
     const env = { ...NO_PROXY_ENV, ...emptyCacheEnv() };
     const first = JSON.parse(
       (await runCli(["diagnose-python", worker, "--no-trial", "--json"], { env })).stdout,
-    ) as Report & {
-      workerdVersion: string;
-      urls: Array<{ kind: string; cachePath: string; name: string }>;
-    };
+    ) as Report & { workerdVersion: string };
     const bundle = first.urls.find((file) => file.kind === "bundle");
     const placeholder = path.join(env.CFPROBE_PYODIDE_CACHE, first.workerdVersion, bundle?.cachePath ?? "");
     mkdirSync(path.dirname(placeholder), { recursive: true });
@@ -265,7 +252,7 @@ describe("cfprobe diagnose-python", () => {
       [404, 1, "http"],
     ] as const) {
       const target = await startHttpsTarget("localhost", status);
-      cleanups.push(() => target.close());
+      defer(() => target.close());
       const dir = tempDir("mirror");
       writeFileSync(path.join(dir, "ca.pem"), target.ca);
       writeFileSync(

@@ -1,10 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
+import { afterEach } from "vitest";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = path.join(ROOT, "bin", "cfprobe.js");
@@ -207,4 +208,24 @@ export function wranglerMentioning(text: string): number | undefined {
       return false;
     }
   });
+}
+
+/**
+ * Cleanups for the tests of one file: `defer` registers one, `tempDir` makes a folder that is
+ * removed; all run after each test, last first, whether it passed or not.
+ */
+export function withCleanups() {
+  const pending: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const cleanup of pending.splice(0).reverse()) await cleanup();
+  });
+  const defer = (cleanup: () => unknown) => {
+    pending.push(cleanup);
+  };
+  const tempDir = (prefix: string) => {
+    const dir = mkdtempSync(path.join(tmpdir(), `cfprobe-${prefix}-`));
+    defer(() => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  };
+  return { defer, tempDir };
 }

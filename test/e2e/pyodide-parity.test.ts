@@ -1,19 +1,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, expect, it } from "vitest";
-import { groupMembers, http, killGroup, portIsFree, startCli } from "./helpers.js";
+import { expect, it } from "vitest";
+import { groupMembers, http, killGroup, portIsFree, startCli, withCleanups } from "./helpers.js";
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { defer } = withCleanups();
 
 async function startDev(args: string[]) {
   const persist = mkdtempSync(path.join(tmpdir(), "cfprobe-parity-"));
-  cleanups.push(() => rmSync(persist, { recursive: true, force: true }));
+  defer(() => rmSync(persist, { recursive: true, force: true }));
   const cli = startCli(["dev", ...args, "--port", "0", "--persist-to", persist, "--json"]);
-  cleanups.push(async () => {
+  defer(async () => {
     if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
     for (const line of cli.stdoutLines) {
       const pid = (JSON.parse(line) as { pid?: number }).pid;

@@ -1,9 +1,8 @@
 import { createHash, createHmac } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   groupMembers,
   http,
@@ -12,18 +11,10 @@ import {
   processesMentioning,
   runCli,
   startCli,
+  withCleanups,
 } from "./helpers.js";
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function tempDir(prefix: string) {
-  const dir = mkdtempSync(path.join(tmpdir(), `cfprobe-${prefix}-`));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { defer, tempDir } = withCleanups();
 
 interface ReadyLine {
   target: string;
@@ -36,7 +27,7 @@ interface ReadyLine {
 
 async function startDev(args: string[]) {
   const cli = startCli(["dev", ...args, "--json"]);
-  cleanups.push(async () => {
+  defer(async () => {
     if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
     for (const line of cli.stdoutLines) {
       const ready = JSON.parse(line) as Partial<ReadyLine>;
