@@ -1,11 +1,6 @@
 import { usageError } from "./errors.js";
 import type { WorkerTarget } from "./project/target.js";
-import {
-  type PyodideStartOptions,
-  planPyodideRun,
-  pyodideReleaseFor,
-  startPyodideWorker,
-} from "./python/runtime/index.js";
+import type { PyodideStartOptions } from "./python/runtime/index.js";
 import { type RunningWorker, startWorker } from "./wrangler/supervisor.js";
 
 /**
@@ -37,6 +32,8 @@ export async function startWorkerOn(
   if (runtime === "workerd" || target.runtime === "javascript") {
     return startWorker(target, options);
   }
+  // The Pyodide runtime is loaded only when a Python worker may need it.
+  const { planPyodideRun, pyodideReleaseFor, startPyodideWorker } = await import("./python/runtime/index.js");
   if (runtime === "pyodide") return startPyodideWorker(target, options);
 
   // auto, Python worker: the Pyodide runtime must be able to take over, or the workerd error stands.

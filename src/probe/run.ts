@@ -1,4 +1,5 @@
 import { CfprobeError } from "../errors.js";
+import { SharedChromium } from "./browser/chromium.js";
 import { runBrowserStep } from "./browser/run.js";
 import { runDbStep } from "./steps/db.js";
 import { runRequestStep } from "./steps/request.js";
@@ -46,13 +47,22 @@ export async function runSuite(suite: Suite, session: WorkerSession, options: Ru
   void session.crashed.then((description) => {
     crash ??= description;
   });
+  const browsers = new SharedChromium();
+  try {
+    for (const check of suite.checks) {
+      if (options.signal.aborted) throw options.signal.reason;
+      checks.push(await runOneCheck(check));
+    }
+  } finally {
+    await browsers.close();
+  }
+  return { checks, ...(crash ? { crash } : {}) };
 
-  for (const check of suite.checks) {
-    if (options.signal.aborted) throw options.signal.reason;
+  async function runOneCheck(check: Check): Promise<CheckResult> {
     const started = performance.now();
     const outcome: StepOutcome = crash
       ? { status: "skip", message: `Not run: the worker crashed earlier (${crash}).` }
-      : await runCheck(check, session, vars, options);
+      : await runCheck(check, session, vars, { ...options, browsers });
     const result: CheckResult = {
       name: check.name,
       status: outcome.status,
@@ -62,34 +72,41 @@ export async function runSuite(suite: Suite, session: WorkerSession, options: Ru
       ...(outcome.actual !== undefined ? { actual: outcome.actual } : {}),
       ...(outcome.artifacts ? { artifacts: outcome.artifacts } : {}),
     };
-    checks.push(result);
     options.onCheck?.(result);
+    return result;
   }
-  return { checks, ...(crash ? { crash } : {}) };
 }
 
 async function runCheck(
   check: Check,
   session: WorkerSession,
   vars: Map<string, string | number>,
-  options: RunOptions,
+  options: RunOptions & { browsers: SharedChromium },
 ): Promise<StepOutcome> {
   for (const [index, step] of check.steps.entries()) {
+    // A crash aborts the running step (a browser step would otherwise wait out its timeout).
+    const crash = new AbortController();
     const context: StepContext = {
       baseUrl: session.baseUrl(),
       vars,
       artifactsDir: options.artifactsDir,
-      signal: options.signal,
-      options: { requireBrowser: options.requireBrowser, verbose: options.verbose },
+      browsers: options.browsers,
+      signal: AbortSignal.any([options.signal, crash.signal]),
+      options: {
+        requireBrowser: options.requireBrowser,
+        verbose: options.verbose,
+        chromium: options.chromium,
+      },
       ...(session.database ? { database: session.database } : {}),
     };
-    const crashed = session.crashed.then(
-      (description): StepOutcome => ({
-        status: "fail",
-        message: `The worker crashed during step ${index + 1}: ${description}`,
-      }),
-    );
-    const outcome = await Promise.race([runStep(step, session, context), crashed]);
+    const crashed = session.crashed.then((description): StepOutcome => {
+      crash.abort(new Error(description));
+      return { status: "fail", message: `The worker crashed during step ${index + 1}: ${description}` };
+    });
+    const running = runStep(step, session, context);
+    // After a crash the step ends by rejecting with the crash; the race has already answered.
+    running.catch(() => {});
+    const outcome = await Promise.race([running, crashed]);
     if (outcome.status !== "pass") return outcome;
   }
   return { status: "pass" };

@@ -1,4 +1,5 @@
 import type { WorkerTarget } from "../project/target.js";
+import type { SharedChromium } from "./browser/chromium.js";
 
 /**
  * The contract between the suite runner (src/probe/run.ts) and each step kind. Results are data:
@@ -30,6 +31,8 @@ export interface StepContext {
   signal: AbortSignal;
   /** Where the worker under test keeps its local D1 data (absent for --url without --persist-to). */
   database?: { target: WorkerTarget; persistTo: string };
+  /** One Chromium shared by the browser steps of a run (each launches its own without it). */
+  browsers?: SharedChromium;
   /** Options of the command that concern steps. */
   options: { requireBrowser: boolean; verbose: boolean; chromium?: string };
 }

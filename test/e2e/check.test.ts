@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { XMLParser } from "fast-xml-parser";
@@ -33,7 +33,11 @@ const statusOf = (report: JsonReport, target = 0) =>
 describe("cfprobe check", () => {
   it("passes the default suite on the JS worker, including restart and the D1 cross-check", async () => {
     const junit = path.join(tempDir("junit"), "report.xml");
-    const result = await runCli(["check", "js", "--json", "--junit", junit, "--require-browser"]);
+    // A private TMPDIR holds the run's Chromium profile, so "no browser left" sees only this run's.
+    const tmp = tempDir("tmp");
+    const result = await runCli(["check", "js", "--json", "--junit", junit, "--require-browser"], {
+      env: { TMPDIR: tmp },
+    });
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as JsonReport;
     expect(report.ok).toBe(true);
@@ -55,6 +59,28 @@ describe("cfprobe check", () => {
     });
     const url = report.targets[0]?.url ?? "";
     expect(await portIsFree(Number(new URL(url).port))).toBe(true);
+    // The three browser checks shared one Chromium, stopped with its profile at the end of the run.
+    expect(processesMentioning(`--user-data-dir=${tmp}`)).toEqual([]);
+    expect(readdirSync(tmp).filter((name) => name.startsWith("cfprobe-chromium-"))).toEqual([]);
+  });
+
+  it("uses the Chromium given by --chromium, and fails browser steps without one when required", async () => {
+    const result = await runCli([
+      "check",
+      "js",
+      "--chromium",
+      "/nonexistent/chromium",
+      "--require-browser",
+      "--json",
+    ]);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as JsonReport;
+    const browserChecks = report.targets[0]?.checks.filter((check) => check.name.includes("browser")) ?? [];
+    expect(browserChecks).toHaveLength(3);
+    for (const check of browserChecks) {
+      expect(check.status).toBe("fail");
+      expect(check.message).toContain("--chromium points at /nonexistent/chromium");
+    }
   });
 
   it("fails exactly the broken checks of a broken worker, with useful messages", async () => {

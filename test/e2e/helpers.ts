@@ -199,11 +199,11 @@ export async function http(url: string, init: RequestInit = {}) {
   return { status: response.status, headers: response.headers, body: await response.text() };
 }
 
-/** The wrangler process (its `bin/wrangler.js` leader) whose command line mentions `text`. */
+/** The wrangler process cfprobe started (wrangler-dist/cli.js) whose command line mentions `text`. */
 export function wranglerMentioning(text: string): number | undefined {
   return processesMentioning(text).find((pid) => {
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("wrangler.js");
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("wrangler-dist/cli.js");
     } catch {
       return false;
     }

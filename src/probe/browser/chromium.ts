@@ -133,6 +133,32 @@ export interface LaunchedChromium {
 const CLOSE_GRACE_MS = 5000;
 
 /**
+ * One Chromium for all the browser steps of a suite run, launched by the first that needs it
+ * (about a second saved per later step); each step still gets a page of its own. close() at the
+ * end of the run; after close() the next get() launches a new one.
+ */
+export class SharedChromium {
+  private launched?: Promise<LaunchedChromium>;
+
+  get(executable: string, options: { signal: AbortSignal; timeoutMs: number }): Promise<LaunchedChromium> {
+    if (!this.launched) {
+      const launching = launchChromium(executable, options);
+      this.launched = launching;
+      launching.catch(() => {
+        if (this.launched === launching) this.launched = undefined;
+      });
+    }
+    return this.launched;
+  }
+
+  async close(): Promise<void> {
+    const launched = this.launched;
+    this.launched = undefined;
+    await (await launched?.catch(() => undefined))?.close();
+  }
+}
+
+/**
  * Starts headless Chromium with a fresh profile through Playwright (which puts it in a process
  * group of its own). Aborting `signal` while it starts stops it and throws the signal's reason.
  */

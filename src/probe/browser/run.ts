@@ -62,9 +62,13 @@ export async function runBrowserStep(
   }
 
   const deadline = Date.now() + timeout * 1000;
+  const shared = ctx.browsers;
   let browser: LaunchedChromium;
   try {
-    browser = await launchChromium(lookup.executable, { signal: ctx.signal, timeoutMs: timeout * 1000 });
+    const launch = { signal: ctx.signal, timeoutMs: timeout * 1000 };
+    browser = shared
+      ? await shared.get(lookup.executable, launch)
+      : await launchChromium(lookup.executable, launch);
   } catch (error) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     return {
@@ -72,11 +76,12 @@ export async function runBrowserStep(
       message: `Chromium ${lookup.executable} (found through ${lookup.via}) did not start: ${firstLine(error)}`,
     };
   }
-  const stopOnAbort = () => void browser.close();
+  const stopOnAbort = () => void (shared ? shared.close() : browser.close());
   ctx.signal.addEventListener("abort", stopOnAbort, { once: true });
+  let session: BrowserSession | undefined;
   try {
     ctx.signal.throwIfAborted();
-    const session = await BrowserSession.open(browser.context, ctx.baseUrl, deadline, timeout);
+    session = await BrowserSession.open(browser.context, ctx.baseUrl, deadline, timeout);
     const outcome = await session.run(step.browser.path, step.browser.actions, ctx.artifactsDir);
     if (ctx.signal.aborted) throw ctx.signal.reason;
     return outcome;
@@ -85,7 +90,8 @@ export async function runBrowserStep(
     throw error;
   } finally {
     ctx.signal.removeEventListener("abort", stopOnAbort);
-    await browser.close();
+    if (shared) await session?.close();
+    else await browser.close();
   }
 }
 
@@ -112,19 +118,22 @@ class BrowserSession {
     const origin = new URL(baseUrl).origin;
     // Only the worker under test: any other request (a CDN, an injected URL) is refused, so the
     // browser stays off the network whatever the page asks for.
-    const page = context.pages()[0] ?? (await context.newPage());
+    // A page of its own per step, everything hooked on the page: the browser may be shared by the
+    // steps of a suite run, and one step's routes, traps and dialogs must not reach another's.
+    await context.clearCookies();
+    const page = await context.newPage();
     const session = new BrowserSession(page, baseUrl, deadline, timeoutS);
-    await context.route("**/*", (route) => {
+    await page.route("**/*", (route) => {
       const url = route.request().url();
       if (new URL(url).origin === origin) return route.continue();
       session.refused.push(url);
       return route.abort("blockedbyclient");
     });
-    await context.exposeBinding(REPORT_BINDING, ({ frame }, value: string) => {
+    await page.exposeBinding(REPORT_BINDING, ({ frame }, value: string) => {
       session.markers.push(`${INJECTION_MARKER} set to ${JSON.stringify(value)} on ${frame.url()}`);
     });
-    await context.addInitScript(MARKER_TRAP);
-    context.on("dialog", (dialog) => {
+    await page.addInitScript(MARKER_TRAP);
+    page.on("dialog", (dialog) => {
       session.dialogs.push(
         `${dialog.type()}(${JSON.stringify(dialog.message())}) on ${dialog.page()?.url() ?? "?"}`,
       );
@@ -134,6 +143,14 @@ class BrowserSession {
       if (frame === page.mainFrame()) session.navigations += 1;
     });
     return session;
+  }
+
+  /** Closes this step's page (bounded: a hung page must not hold the run). */
+  async close(): Promise<void> {
+    await Promise.race([
+      this.page.close().catch(() => {}),
+      new Promise((resolve) => setTimeout(resolve, 5000)),
+    ]);
   }
 
   async run(pagePath: string, actions: BrowserAction[], artifactsDir: string): Promise<StepOutcome> {

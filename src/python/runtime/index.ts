@@ -1,10 +1,9 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { execa } from "execa";
 import { runtimeError } from "../../errors.js";
 import type { WorkerTarget } from "../../project/target.js";
 import type { FailureCause, FailureKind } from "../../wrangler/classify.js";
-import { prepareStart, superviseGroup } from "../../wrangler/group.js";
+import { prepareStart, spawnNodeGroup, superviseGroup } from "../../wrangler/group.js";
 import { type RunningWorker, type StartOptions, waitUntilReady } from "../../wrangler/supervisor.js";
 import { planPyodideRun, pyodideReleaseFor } from "./plan.js";
 import { FATAL_PREFIX, PLAN_ENV } from "./protocol.js";
@@ -39,25 +38,22 @@ export async function startPyodideWorker(
 
   const args = [HOST_SCRIPT, "--port", String(port), "--persist-to", persistTo];
   if (options.verbose) args.push("--verbose");
-  const child = execa(process.execPath, args, {
+  const spawned = await spawnNodeGroup(args, {
     cwd: target.dir,
     env: { ...options.env, [PLAN_ENV]: JSON.stringify(plan) },
-    detached: true,
-    cleanup: false,
-    buffer: false,
-    reject: false,
     // Held open by cfprobe: the runtime exits when it closes, even if cfprobe was SIGKILLed.
     stdin: "pipe",
-    stdout: "pipe",
-    stderr: "pipe",
   });
-  const pid = child.pid;
-  if (pid === undefined) {
-    await child;
-    throw runtimeError("pyodide-spawn-failed", "Could not start the Pyodide runtime.", {
-      hint: "Reinstall cfprobe's dependencies with `npm ci`.",
-    });
+  if (spawned.pid === undefined) {
+    throw runtimeError(
+      "pyodide-spawn-failed",
+      `Could not start the Pyodide runtime: ${spawned.error.message}.`,
+      {
+        hint: "Reinstall cfprobe's dependencies with `npm ci`.",
+      },
+    );
   }
+  const { child, pid } = spawned;
   // The pipe must not keep cfprobe's event loop alive once the worker is stopped.
   child.stdin?.on("error", () => {});
 
