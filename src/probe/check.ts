@@ -7,8 +7,10 @@ import type { WorkerTarget } from "../project/target.js";
 import { type RuntimeChoice, startWorkerOn } from "../runtime.js";
 import type { FailureCause } from "../wrangler/classify.js";
 import type { RunningWorker } from "../wrangler/supervisor.js";
+import { SharedChromium } from "./browser/chromium.js";
+import { findChromium } from "./browser/run.js";
 import { runSuite, type WorkerSession } from "./run.js";
-import type { Suite } from "./suite.js";
+import { type Suite, usesBrowser } from "./suite.js";
 import type { CheckResult } from "./types.js";
 
 export type TargetStatus = "passed" | "failed" | "blocked";
@@ -75,6 +77,14 @@ export async function checkTarget(
       onNotice: options.onNotice,
     });
 
+  // Chromium starts while the worker does (both take about a second), when the suite needs one.
+  const browsers = new SharedChromium();
+  if (usesBrowser(suite)) {
+    const chromium = findChromium(process.env, options.chromium);
+    if (chromium.found) {
+      browsers.get(chromium.executable, { signal: options.signal, timeoutMs: 30_000 }).catch(() => {});
+    }
+  }
   let worker: RunningWorker | undefined;
   try {
     try {
@@ -126,6 +136,7 @@ export async function checkTarget(
       requireBrowser: options.requireBrowser,
       verbose: options.verbose,
       chromium: options.chromium,
+      browsers,
       onCheck: options.onCheck,
     });
     const failed = run.crash !== undefined || run.checks.some((check) => check.status === "fail");
@@ -142,7 +153,7 @@ export async function checkTarget(
         : {}),
     });
   } finally {
-    await worker?.stop();
+    await Promise.all([worker?.stop(), browsers.close()]);
     if (temporary) rmSync(persistTo, { recursive: true, force: true });
   }
 }

@@ -33,6 +33,8 @@ export interface RunOptions {
   chromium?: string;
   /** Called as each check finishes, for live progress. */
   onCheck?: (result: CheckResult) => void;
+  /** A Chromium the caller owns (and closes), perhaps already starting; else the run has its own. */
+  browsers?: SharedChromium;
 }
 
 /**
@@ -47,14 +49,14 @@ export async function runSuite(suite: Suite, session: WorkerSession, options: Ru
   void session.crashed.then((description) => {
     crash ??= description;
   });
-  const browsers = new SharedChromium();
+  const browsers = options.browsers ?? new SharedChromium();
   try {
     for (const check of suite.checks) {
       if (options.signal.aborted) throw options.signal.reason;
       checks.push(await runOneCheck(check));
     }
   } finally {
-    await browsers.close();
+    if (!options.browsers) await browsers.close();
   }
   return { checks, ...(crash ? { crash } : {}) };
 

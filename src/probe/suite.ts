@@ -199,3 +199,8 @@ export function formatPath(parts: ReadonlyArray<string | number | symbol>): stri
     .map((part, index) => (typeof part === "number" ? `[${part}]` : `${index ? "." : ""}${String(part)}`))
     .join("");
 }
+
+/** Whether any step of the suite drives a browser. */
+export function usesBrowser(suite: Suite): boolean {
+  return suite.checks.some((check) => check.steps.some((step) => step.kind === "browser"));
+}
