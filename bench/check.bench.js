@@ -2,41 +2,23 @@
 // `wrangler dev --local` startups (spawn -> first 200), the least any restart-proving check costs.
 
 import { spawnSync } from "node:child_process";
-import path from "node:path";
 import {
+  bareWranglerArgs,
   CFPROBE,
   cleanup,
   freePort,
   median,
-  msUntil200,
   printTable,
-  QUIET_WRANGLER_ENV,
   ROOT,
-  startGroup,
   tempDir,
-  WRANGLER,
+  timeToFirst200,
 } from "./lib.js";
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
-const worker = path.join(ROOT, "workers", "js-worker");
 
 async function wranglerStartup(persist) {
   const port = await freePort();
-  const started = performance.now();
-  const group = startGroup(
-    process.execPath,
-    [WRANGLER, "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist],
-    {
-      cwd: worker,
-      env: QUIET_WRANGLER_ENV,
-      port,
-    },
-  );
-  try {
-    return await msUntil200(`http://127.0.0.1:${port}/`, started);
-  } finally {
-    await group.stop();
-  }
+  return timeToFirst200(bareWranglerArgs(port, persist), port);
 }
 
 async function timeCheck(env) {

@@ -1,22 +1,17 @@
 // Time from spawn to the first HTTP 200: `cfprobe dev js` against the bare
 // `wrangler dev --local` it wraps, interleaved so both see the same machine load.
-import path from "node:path";
 import {
+  bareWranglerArgs,
   CFPROBE,
   cleanup,
   freePort,
   median,
-  msUntil200,
   printTable,
-  QUIET_WRANGLER_ENV,
-  ROOT,
-  startGroup,
   tempDir,
-  WRANGLER,
+  timeToFirst200,
 } from "./lib.js";
 
 const runs = Number(process.env.BENCH_RUNS ?? 7);
-const worker = path.join(ROOT, "workers", "js-worker");
 
 async function once(kind) {
   const port = await freePort();
@@ -24,13 +19,10 @@ async function once(kind) {
   const args =
     kind === "cfprobe"
       ? [CFPROBE, "dev", "js", "--port", String(port), "--persist-to", persist, "--quiet"]
-      : [WRANGLER, "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist];
-  const started = performance.now();
-  const group = startGroup(process.execPath, args, { cwd: worker, env: QUIET_WRANGLER_ENV, port });
+      : bareWranglerArgs(port, persist);
   try {
-    return await msUntil200(`http://127.0.0.1:${port}/`, started);
+    return await timeToFirst200(args, port);
   } finally {
-    await group.stop();
     cleanup(persist);
   }
 }

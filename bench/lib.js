@@ -115,3 +115,24 @@ export function printTable(rows) {
   for (const row of rows)
     console.log(row.map((cell, column) => String(cell).padEnd(widths[column])).join("  "));
 }
+
+export const JS_WORKER = path.join(ROOT, "workers", "js-worker");
+
+/**
+ * Milliseconds from spawning `node args…` in the JS worker's folder until it answers 200 on
+ * `port`; the process group is stopped and the port freed before this returns.
+ */
+export async function timeToFirst200(args, port) {
+  const started = performance.now();
+  const group = startGroup(process.execPath, args, { cwd: JS_WORKER, env: QUIET_WRANGLER_ENV, port });
+  try {
+    return await msUntil200(`http://127.0.0.1:${port}/`, started);
+  } finally {
+    await group.stop();
+  }
+}
+
+/** The bare `wrangler dev --local` a user would run, on `port` with state in `persist`. */
+export function bareWranglerArgs(port, persist) {
+  return [WRANGLER, "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist];
+}
