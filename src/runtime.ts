@@ -1,4 +1,4 @@
-import { usageError } from "./errors.js";
+import { CfprobeError, usageError } from "./errors.js";
 import type { WorkerTarget } from "./project/target.js";
 import type { PyodideStartOptions } from "./python/runtime/index.js";
 import { type RunningWorker, startWorker } from "./wrangler/supervisor.js";
@@ -24,10 +24,32 @@ export interface RuntimeStartOptions extends PyodideStartOptions {
  */
 export const AUTO_WORKERD_WINDOW_MS = 20_000;
 
+/** How many times a start on a port cfprobe chose itself is tried when another process takes it. */
+const FREE_PORT_ATTEMPTS = 3;
+
+/**
+ * Starts a worker on the chosen runtime. With port 0, cfprobe picks free ports itself; another
+ * process can still take one before the runtime binds it (seen with tests and benchmarks running
+ * side by side), so such a start is tried again on fresh ports.
+ */
 export async function startWorkerOn(
   target: WorkerTarget,
   options: RuntimeStartOptions,
 ): Promise<RunningWorker> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnRuntime(target, options);
+    } catch (error) {
+      const taken =
+        error instanceof CfprobeError && (error.data?.cause as { kind?: string })?.kind === "address-in-use";
+      if (!taken || options.port !== 0 || attempt >= FREE_PORT_ATTEMPTS || options.signal?.aborted)
+        throw error;
+      options.onNotice?.(`${target.label}: ${error.message} Trying again on other free ports.`);
+    }
+  }
+}
+
+async function startOnRuntime(target: WorkerTarget, options: RuntimeStartOptions): Promise<RunningWorker> {
   const runtime = options.runtime ?? "workerd";
   if (runtime === "workerd" || target.runtime === "javascript") {
     return startWorker(target, options);
