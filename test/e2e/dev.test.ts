@@ -8,9 +8,11 @@ import {
   occupyPort,
   portIsFree,
   processesMentioning,
+  type ReadyLine,
   ROOT,
   runCli,
   startCli,
+  startDev,
   withCleanups,
 } from "./helpers.js";
 
@@ -26,27 +28,6 @@ function jsWorkerCopy() {
   return dir;
 }
 
-interface ReadyLine {
-  target: string;
-  url: string;
-  port: number;
-  pid: number;
-  persistTo: string;
-}
-
-async function startDev(args: string[]) {
-  const cli = startCli(["dev", ...args, "--json"]);
-  defer(async () => {
-    if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
-    for (const line of cli.stdoutLines) {
-      const ready = JSON.parse(line) as Partial<ReadyLine>;
-      if (ready.pid) killGroup(ready.pid);
-    }
-  });
-  const ready = JSON.parse(await cli.waitForLine(/"url"/)) as ReadyLine;
-  return { cli, ready };
-}
-
 async function counter(url: string) {
   const response = await http(`${url}/counter`);
   expect(response.status).toBe(200);
@@ -59,7 +40,7 @@ describe("cfprobe dev js", () => {
     ["SIGTERM", 143],
   ] as const)("serves the worker and stops everything on %s", async (signal, expectedCode) => {
     const persist = tempDir("state");
-    const { cli, ready } = await startDev(["js", "--port", "0", "--persist-to", persist]);
+    const { cli, ready } = await startDev(["js", "--port", "0", "--persist-to", persist], defer);
     expect(ready).toMatchObject({ target: "js", persistTo: persist });
     expect(ready.url).toBe(`http://127.0.0.1:${ready.port}`);
 
@@ -79,13 +60,13 @@ describe("cfprobe dev js", () => {
 
   it("continues the count after a restart on the same --persist-to", async () => {
     const persist = tempDir("state");
-    const first = await startDev(["js", "--port", "0", "--persist-to", persist]);
+    const first = await startDev(["js", "--port", "0", "--persist-to", persist], defer);
     await counter(first.ready.url);
     const before = await counter(first.ready.url);
     first.cli.child.kill("SIGINT");
     expect(await first.cli.exit()).toBe(130);
 
-    const second = await startDev(["js", "--port", "0", "--persist-to", persist]);
+    const second = await startDev(["js", "--port", "0", "--persist-to", persist], defer);
     expect(await counter(second.ready.url)).toBe(before + 1);
     second.cli.child.kill("SIGINT");
     expect(await second.cli.exit()).toBe(130);
@@ -111,7 +92,7 @@ describe("cfprobe dev js", () => {
 
   it("stops the workerd children and exits 4 when wrangler dies under it", async () => {
     const persist = tempDir("state");
-    const { cli, ready } = await startDev(["js", "--port", "0", "--persist-to", persist]);
+    const { cli, ready } = await startDev(["js", "--port", "0", "--persist-to", persist], defer);
     process.kill(ready.pid, "SIGKILL");
     expect(await cli.exit()).toBe(4);
     const error = JSON.parse(cli.stdoutLines.at(-1)!);
@@ -127,12 +108,12 @@ describe("cfprobe dev js", () => {
   it("after cfprobe itself is SIGKILLed, the next run stops what it left behind", async () => {
     const worker = jsWorkerCopy();
     const persist = tempDir("state");
-    const first = await startDev([worker, "--port", "0", "--persist-to", persist]);
+    const first = await startDev([worker, "--port", "0", "--persist-to", persist], defer);
     first.cli.child.kill("SIGKILL");
     await first.cli.exit();
     expect(groupMembers(first.ready.pid).length).toBeGreaterThan(0);
 
-    const second = await startDev([worker, "--port", "0", "--persist-to", persist]);
+    const second = await startDev([worker, "--port", "0", "--persist-to", persist], defer);
     expect(second.cli.stderr()).toMatch(/stopped \d+ process\(es\) left running by an earlier cfprobe/);
     expect(groupMembers(first.ready.pid)).toEqual([]);
     expect(await portIsFree(first.ready.port)).toBe(true);
@@ -174,7 +155,7 @@ describe("cfprobe dev, several targets", () => {
 
 describe("cfprobe dev, readiness", () => {
   it("calls a worker ready whose every answer is a 500, once that answer persists", async () => {
-    const { cli, ready } = await startDev(["fixtures/workers/error-root", "--port", "0"]);
+    const { cli, ready } = await startDev(["fixtures/workers/error-root", "--port", "0"], defer);
     expect((await http(`${ready.url}/`)).status).toBe(500);
     cli.child.kill("SIGINT");
     expect(await cli.exit()).toBe(130);

@@ -229,3 +229,30 @@ export function withCleanups() {
   };
   return { defer, tempDir };
 }
+
+/** The line `cfprobe dev --json` prints for each worker once it answers. */
+export interface ReadyLine {
+  target: string;
+  url: string;
+  port: number;
+  pid: number;
+  persistTo: string;
+  runtime?: string;
+}
+
+/**
+ * Starts `cfprobe dev … --json` and waits for its first worker; `defer` (from withCleanups) gets a
+ * cleanup that kills the CLI and every worker group it reported, should the test not stop them.
+ */
+export async function startDev(args: string[], defer: (cleanup: () => unknown) => void, timeoutMs = 60_000) {
+  const cli = startCli(["dev", ...args, "--json"]);
+  defer(async () => {
+    if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
+    for (const line of cli.stdoutLines) {
+      const ready = JSON.parse(line) as Partial<ReadyLine>;
+      if (ready.pid) killGroup(ready.pid);
+    }
+  });
+  const ready = JSON.parse(await cli.waitForLine(/"url"/, timeoutMs)) as ReadyLine;
+  return { cli, ready };
+}

@@ -6,37 +6,15 @@ import { describe, expect, it } from "vitest";
 import {
   groupMembers,
   http,
-  killGroup,
   portIsFree,
   processesMentioning,
+  type ReadyLine,
   runCli,
-  startCli,
+  startDev,
   withCleanups,
 } from "./helpers.js";
 
 const { defer, tempDir } = withCleanups();
-
-interface ReadyLine {
-  target: string;
-  url: string;
-  port: number;
-  pid: number;
-  persistTo: string;
-  runtime: string;
-}
-
-async function startDev(args: string[]) {
-  const cli = startCli(["dev", ...args, "--json"]);
-  defer(async () => {
-    if (cli.child.exitCode === null) cli.child.kill("SIGKILL");
-    for (const line of cli.stdoutLines) {
-      const ready = JSON.parse(line) as Partial<ReadyLine>;
-      if (ready.pid) killGroup(ready.pid);
-    }
-  });
-  const ready = JSON.parse(await cli.waitForLine(/"url"/, 90_000)) as ReadyLine;
-  return { cli, ready };
-}
 
 async function expectNothingLeft(ready: ReadyLine) {
   expect(groupMembers(ready.pid)).toEqual([]);
@@ -64,7 +42,11 @@ const PY_DATABASE_ID = "00000000-0000-0000-0000-0000000c0ded";
 describe("cfprobe dev py --runtime pyodide", () => {
   it("serves every route of the contract, keeps the count across a restart, in wrangler's D1 file", async () => {
     const persist = tempDir("pystate");
-    const first = await startDev(["py", "--runtime", "pyodide", "--port", "0", "--persist-to", persist]);
+    const first = await startDev(
+      ["py", "--runtime", "pyodide", "--port", "0", "--persist-to", persist],
+      defer,
+      90_000,
+    );
     const { ready } = first;
     expect(ready).toMatchObject({ target: "py", runtime: "pyodide", persistTo: persist });
     expect(groupMembers(ready.pid).length).toBeGreaterThanOrEqual(2);
@@ -118,7 +100,11 @@ describe("cfprobe dev py --runtime pyodide", () => {
     expect(await first.cli.exit()).toBe(130);
     await expectNothingLeft(ready);
 
-    const second = await startDev(["py", "--runtime", "pyodide", "--port", "0", "--persist-to", persist]);
+    const second = await startDev(
+      ["py", "--runtime", "pyodide", "--port", "0", "--persist-to", persist],
+      defer,
+      90_000,
+    );
     expect(await counter(second.ready.url)).toBe(3);
     second.cli.child.kill("SIGTERM");
     expect(await second.cli.exit()).toBe(143);
@@ -143,15 +129,11 @@ describe("cfprobe dev py --runtime pyodide", () => {
 
   it("stops the Pyodide runtime and Miniflare's workerd when the runtime crashes, and exits 4", async () => {
     const persist = tempDir("pycrash");
-    const { cli, ready } = await startDev([
-      "py",
-      "--runtime",
-      "pyodide",
-      "--port",
-      "0",
-      "--persist-to",
-      persist,
-    ]);
+    const { cli, ready } = await startDev(
+      ["py", "--runtime", "pyodide", "--port", "0", "--persist-to", persist],
+      defer,
+      90_000,
+    );
     expect(await counter(ready.url)).toBe(1);
     const members = groupMembers(ready.pid);
     expect(members.length).toBeGreaterThanOrEqual(2);
@@ -163,15 +145,11 @@ describe("cfprobe dev py --runtime pyodide", () => {
 
   it("ends the runtime by itself when cfprobe is killed with SIGKILL", async () => {
     const persist = tempDir("pykill");
-    const { cli, ready } = await startDev([
-      "py",
-      "--runtime",
-      "pyodide",
-      "--port",
-      "0",
-      "--persist-to",
-      persist,
-    ]);
+    const { cli, ready } = await startDev(
+      ["py", "--runtime", "pyodide", "--port", "0", "--persist-to", persist],
+      defer,
+      90_000,
+    );
     expect(groupMembers(ready.pid).length).toBeGreaterThanOrEqual(2);
     cli.child.kill("SIGKILL");
     await cli.exit();
@@ -183,15 +161,11 @@ describe("cfprobe dev py --runtime pyodide", () => {
 
   it("falls back from workerd to Pyodide with --runtime auto when workerd cannot fetch Pyodide", async () => {
     const persist = tempDir("pyauto");
-    const { cli, ready } = await startDev([
-      "py",
-      "--runtime",
-      "auto",
-      "--port",
-      "0",
-      "--persist-to",
-      persist,
-    ]);
+    const { cli, ready } = await startDev(
+      ["py", "--runtime", "auto", "--port", "0", "--persist-to", persist],
+      defer,
+      90_000,
+    );
     expect(ready.runtime).toBe("pyodide");
     expect(cli.stderr()).toMatch(
       /py: workerd could not start it \(.*pyodide.*\); running it on Pyodide in Node instead/i,
@@ -204,15 +178,11 @@ describe("cfprobe dev py --runtime pyodide", () => {
 
   it("keeps JavaScript workers on workerd", async () => {
     const persist = tempDir("jsstate");
-    const { cli, ready } = await startDev([
-      "js",
-      "--runtime",
-      "pyodide",
-      "--port",
-      "0",
-      "--persist-to",
-      persist,
-    ]);
+    const { cli, ready } = await startDev(
+      ["js", "--runtime", "pyodide", "--port", "0", "--persist-to", persist],
+      defer,
+      90_000,
+    );
     expect(ready.runtime).toBe("workerd");
     expect((await http(`${ready.url}/`)).body).toBe("Hello from the JavaScript worker!\n");
     cli.child.kill("SIGINT");
@@ -332,14 +302,11 @@ describe("the Pyodide runtime's Python API", () => {
       '[vars]\nGREETING = "hi"\n',
     );
     for (const verbose of [false, true]) {
-      const { cli, ready } = await startDev([
-        dir,
-        "--runtime",
-        "pyodide",
-        "--port",
-        "0",
-        ...(verbose ? ["--verbose"] : []),
-      ]);
+      const { cli, ready } = await startDev(
+        [dir, "--runtime", "pyodide", "--port", "0", ...(verbose ? ["--verbose"] : [])],
+        defer,
+        90_000,
+      );
       const vars = await http(`${ready.url}/vars`);
       expect([vars.status, JSON.parse(vars.body)]).toEqual([200, { greeting: "hi", kind: "str" }]);
       const stream = await http(`${ready.url}/stream`);
