@@ -6,23 +6,14 @@
 // packets it hangs until the kernel gives up, where cfprobe still answers within --timeout.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { CFPROBE, QUIET_WRANGLER_ENV, ROOT, WRANGLER } from "./lib.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const cli = path.join(root, "bin", "cfprobe.js");
-const wrangler = path.join(
-  path.dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
-  "bin",
-  "wrangler.js",
-);
 const state = mkdtempSync(path.join(tmpdir(), "cfprobe-bench-"));
 const env = {
   ...process.env,
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  WRANGLER_SEND_METRICS: "false",
+  ...QUIET_WRANGLER_ENV,
   WRANGLER_LOG_PATH: state,
   NO_COLOR: "1",
 };
@@ -42,13 +33,13 @@ function timed(label, args, options = {}) {
 
 try {
   // Warm the per-workerd derivation cache once, as any earlier cfprobe run would have.
-  spawnSync(process.execPath, [cli, "python", "fetch", "--print-urls"], { env });
-  const probesOnly = timed("cfprobe diagnose-python --no-trial", [cli, "diagnose-python", "--no-trial"]);
-  const full = timed("cfprobe diagnose-python", [cli, "diagnose-python"]);
+  spawnSync(process.execPath, [CFPROBE, "python", "fetch", "--print-urls"], { env });
+  const probesOnly = timed("cfprobe diagnose-python --no-trial", [CFPROBE, "diagnose-python", "--no-trial"]);
+  const full = timed("cfprobe diagnose-python", [CFPROBE, "diagnose-python"]);
   const theirs = timed(
     "wrangler dev (wait for the failure)",
     [
-      wrangler,
+      WRANGLER,
       "dev",
       "--local",
       "--port",
@@ -59,7 +50,7 @@ try {
       state,
       "--show-interactive-dev-session=false",
     ],
-    { cwd: path.join(root, "workers", "py-worker") },
+    { cwd: path.join(ROOT, "workers", "py-worker") },
   );
   console.log(`ratio: wrangler dev / cfprobe diagnose-python = ${(theirs / full).toFixed(2)}x`);
   console.log(

@@ -5,22 +5,14 @@
 // (offline: the DNS error; run with --verbose so workerd logs the URL). One run, ratio printed.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { CFPROBE, QUIET_WRANGLER_ENV, ROOT, WRANGLER } from "./lib.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const wrangler = path.join(
-  path.dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
-  "bin",
-  "wrangler.js",
-);
 const state = mkdtempSync(path.join(tmpdir(), "cfprobe-bench-"));
 const env = {
   ...process.env,
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  WRANGLER_SEND_METRICS: "false",
+  ...QUIET_WRANGLER_ENV,
   NO_COLOR: "1",
 };
 
@@ -36,11 +28,11 @@ function timed(label, command, args, options) {
 
 try {
   // Warm the derivation cache once, as any earlier cfprobe run would have.
-  spawnSync(process.execPath, [path.join(root, "bin", "cfprobe.js"), "python", "fetch", "--print-urls"], {
+  spawnSync(process.execPath, [CFPROBE, "python", "fetch", "--print-urls"], {
     env,
   });
   const ours = timed("cfprobe python fetch --print-urls", process.execPath, [
-    path.join(root, "bin", "cfprobe.js"),
+    CFPROBE,
     "python",
     "fetch",
     "--print-urls",
@@ -49,7 +41,7 @@ try {
     "wrangler dev (read the failure)",
     process.execPath,
     [
-      wrangler,
+      WRANGLER,
       "dev",
       "--local",
       "--port",
@@ -62,7 +54,7 @@ try {
       state,
       "--show-interactive-dev-session=false",
     ],
-    { cwd: path.join(root, "workers", "py-worker") },
+    { cwd: path.join(ROOT, "workers", "py-worker") },
   );
   console.log(`ratio: wrangler dev / cfprobe = ${(theirs / ours).toFixed(1)}x`);
 } finally {

@@ -1,34 +1,22 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { resolveTarget } from "../src/project/target.js";
 import { diagnosePython } from "../src/python/diagnose/run.js";
 import type { RequiredFiles } from "../src/python/diagnose/types.js";
-import { startTestProxy } from "./support/proxy-servers.js";
+import { startSilentListener, startTestProxy } from "./support/proxy-servers.js";
 
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-/** Accepts every connection and never answers: what a blackholing firewall looks like from here. */
+/** A silent listener for this test, closed afterwards. */
 async function silentListener(): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => {});
-  });
-  await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
-  cleanup.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return (server.address() as net.AddressInfo).port;
+  const listener = await startSilentListener();
+  cleanup.push(listener.close);
+  return listener.port;
 }
 
 function filesAt(base: string): RequiredFiles {

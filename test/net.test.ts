@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -14,7 +13,7 @@ import {
 } from "../src/net/proxy-env.js";
 import { inspectExtraCaCerts } from "../src/net/trust.js";
 import { startHttpsTarget } from "./support/proxy-https-target.js";
-import { refusingProxyUrl, startTestProxy } from "./support/proxy-servers.js";
+import { refusingProxyUrl, startSilentListener, startTestProxy } from "./support/proxy-servers.js";
 
 const HOST = "pyodide-capnp-bin.edgeworker.net";
 const URL_ = `https://${HOST}/pyodide_0.28.2_2025-01-16_9.capnp.bin`;
@@ -23,22 +22,11 @@ afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-/** A listener that accepts connections and never says anything. */
-async function silentListener() {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => {});
-  });
-  await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
-  cleanup.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return (server.address() as net.AddressInfo).port;
+/** A silent listener for this test, closed afterwards. */
+async function silentListener(): Promise<number> {
+  const listener = await startSilentListener();
+  cleanup.push(listener.close);
+  return listener.port;
 }
 
 describe("proxy environment", () => {
